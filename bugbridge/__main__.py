@@ -1,0 +1,3 @@
+from bugbridge.cli import main
+
+main()

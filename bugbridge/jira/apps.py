@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class JiraConfig(AppConfig):
+    name = "bugbridge.jira"
+    label = "jira"
