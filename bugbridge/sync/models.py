@@ -31,6 +31,9 @@ class Ticket(models.Model):
     watermark = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+    # Connect glance badge: the count of linked groups last written to the issue property, so
+    # the panel only writes it when it changed (null = never written).
+    badge_count = models.IntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
