@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
@@ -12,7 +14,7 @@ _REDACTED_FIELDS = frozenset(
 )
 
 
-def _redact(_: object, __: str, event_dict: dict[str, object]) -> dict[str, object]:
+def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in _REDACTED_FIELDS & event_dict.keys():
         event_dict[key] = "[redacted]"
     return event_dict

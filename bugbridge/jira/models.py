@@ -65,7 +65,7 @@ class JiraSite(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    organizations = models.ManyToManyField(
+    organizations: models.ManyToManyField[Organization, SiteBinding] = models.ManyToManyField(
         Organization, through="SiteBinding", related_name="jira_sites"
     )
 

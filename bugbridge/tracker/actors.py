@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from bugbridge.tracker.models import ActorKind
 
@@ -13,15 +13,15 @@ from bugbridge.tracker.models import ActorKind
 class Actor:
     kind: ActorKind
     label: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     # For changes that arrive from a Jira ticket: that ticket's id, so the change is not sent
     # back to the ticket it came from (no echo).
     origin_ticket_id: int | None = None
 
     @classmethod
-    def member(cls, user: AbstractBaseUser) -> Actor:
+    def member(cls, user: User) -> Actor:
         label = user.get_username()
-        full_name = getattr(user, "get_full_name", lambda: "")()
+        full_name = user.get_full_name()
         return cls(kind=ActorKind.MEMBER, label=full_name or label, user=user)
 
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from bugbridge.sync import outbound
@@ -35,7 +35,7 @@ def record_activity(
     )
 
 
-def _require_member(group: Group, user: AbstractBaseUser) -> None:
+def _require_member(group: Group, user: User) -> None:
     organization_id = group.project.organization_id
     if not Membership.objects.filter(organization_id=organization_id, user=user).exists():
         raise DomainError(
@@ -44,7 +44,7 @@ def _require_member(group: Group, user: AbstractBaseUser) -> None:
 
 
 @transaction.atomic
-def assign_group(group: Group, assignee: AbstractBaseUser | None, actor: Actor) -> bool:
+def assign_group(group: Group, assignee: User | None, actor: Actor) -> bool:
     """Assign (or with None, unassign) a group. Returns False when nothing changed."""
     if assignee is not None:
         _require_member(group, assignee)
