@@ -122,3 +122,35 @@ class CommentLink(models.Model):
             models.UniqueConstraint(fields=["note", "ticket"], name="uniq_note_ticket"),
         ]
         indexes = [models.Index(fields=["ticket", "comment_id"], name="comment_link_idx")]
+
+
+class TicketDefaults(models.Model):
+    """Create-form defaults for a Bugbridge project on a site; with `user`, that person's last
+    choice (which wins over the project's)."""
+
+    project = models.ForeignKey(
+        "tracker.Project", on_delete=models.CASCADE, related_name="ticket_defaults"
+    )
+    site = models.ForeignKey(JiraSite, on_delete=models.CASCADE, related_name="ticket_defaults")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    jira_project = models.CharField(max_length=64, blank=True, default="")
+    issue_type_id = models.CharField(max_length=32, blank=True, default="")
+    priority_id = models.CharField(max_length=32, blank=True, default="")
+    labels = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "site", "user"],
+                condition=Q(user__isnull=False),
+                name="uniq_ticket_defaults_user",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "site"],
+                condition=Q(user__isnull=True),
+                name="uniq_ticket_defaults_project",
+            ),
+        ]
