@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from bugbridge.ingest.errors import IngestError
+from bugbridge.ingest.normalize import normalize, tags, user_ident
+from tests.ingest.conftest import make_event
+
+
+def test_exception_event_title_culprit_and_fields() -> None:
+    event = normalize(
+        make_event(release="shop@1.2", environment="prod", platform="python", level="warning")
+    )
+
+    assert event.title == "ValueError: bad input"
+    assert event.culprit == "app.orders in pay"
+    assert (event.level, event.platform, event.type) == ("warning", "python", "error")
+    assert (event.release, event.environment) == ("shop@1.2", "prod")
+
+
+def test_culprit_prefers_explicit_culprit_then_transaction() -> None:
+    assert normalize(make_event(transaction="/checkout")).culprit == "/checkout"
+    assert normalize(make_event(culprit="legacy", transaction="/x")).culprit == "legacy"
+
+
+def test_culprit_falls_back_to_last_frame_when_none_is_in_app() -> None:
+    event = make_event()
+    for frame in event["exception"]["values"][0]["stacktrace"]["frames"]:
+        frame["in_app"] = False
+    event["exception"]["values"][0]["stacktrace"]["frames"].append(
+        {"filename": "lib.js", "function": "boom"}
+    )
+    assert normalize(event).culprit == "lib.js in boom"
+
+
+def test_message_event_uses_formatted_message_for_title() -> None:
+    event = normalize(
+        {"logentry": {"message": "Order %s failed", "formatted": "Order 7 failed\nmore"}}
+    )
+    assert (event.title, event.type, event.level, event.culprit) == (
+        "Order 7 failed",
+        "default",
+        "error",
+        "",
+    )
+
+
+def test_plain_string_message_and_unlabeled_event() -> None:
+    assert normalize({"message": "disk full"}).title == "disk full"
+    assert normalize({}).title == "<unlabeled event>"
+
+
+def test_legacy_interface_keys() -> None:
+    event = normalize(
+        {
+            "sentry.interfaces.Exception": {"values": [{"type": "KeyError", "value": "'x'"}]},
+            "sentry.interfaces.User": {"id": "42"},
+        }
+    )
+    assert (event.title, event.user_ident) == ("KeyError: 'x'", "id:42")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("warn", "warning"),
+        ("CRITICAL", "fatal"),
+        ("info", "info"),
+        (30, "warning"),
+        ("?", "error"),
+        (None, "error"),
+    ],
+)
+def test_level_aliases(raw: object, expected: str) -> None:
+    assert normalize({"level": raw}).level == expected
+
+
+def test_tags_as_dict_or_pairs() -> None:
+    assert tags({"browser": "Firefox", "n": 3, "ok": True}) == {
+        "browser": "Firefox",
+        "n": "3",
+        "ok": "true",
+    }
+    assert tags([["browser", "Firefox"], ["bad"], "x", ["os", "Linux"]]) == {
+        "browser": "Firefox",
+        "os": "Linux",
+    }
+    assert tags("nonsense") == {}
+
+
+def test_user_identity_prefers_id_then_email_then_username_then_ip() -> None:
+    assert user_ident({"id": 7, "email": "a@b.c"}) == "id:7"
+    assert user_ident({"email": "a@b.c", "username": "ada"}) == "email:a@b.c"
+    assert user_ident({"username": "ada"}) == "username:ada"
+    assert user_ident({"ip_address": "10.0.0.1"}) == "ip:10.0.0.1"
+    assert user_ident({"ip_address": "{{auto}}"}) == ""
+    assert user_ident("someone") == ""
+
+
+def test_timestamps_epoch_iso_and_future_clamp() -> None:
+    assert normalize({"timestamp": 0}).timestamp == datetime(1970, 1, 1, tzinfo=UTC)
+    iso = normalize({"timestamp": "2026-01-02T03:04:05Z"}).timestamp
+    assert iso == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    future = (timezone.now() + timedelta(days=1)).timestamp()
+    assert normalize({"timestamp": future}).timestamp <= timezone.now()
+    assert normalize({"timestamp": "soon"}).timestamp <= timezone.now()
+
+
+def test_event_id_from_payload_or_envelope_else_generated() -> None:
+    given = uuid.uuid4()
+    assert normalize({"event_id": given.hex}).event_id == given
+    assert normalize({}, fallback_event_id=str(given)).event_id == given
+    assert isinstance(normalize({}).event_id, uuid.UUID)
+
+
+def test_malformed_event_id_is_refused() -> None:
+    with pytest.raises(IngestError) as caught:
+        normalize({"event_id": "not-a-uuid"})
+    assert caught.value.status == 400
+    assert "event_id" in caught.value.detail
+
+
+def test_long_fields_are_truncated_and_nul_and_nan_are_scrubbed() -> None:
+    event = normalize(
+        {
+            "message": "x" * 5000,
+            "release": "r" * 500,
+            "extra": {"a\x00": "b\x00", "f": float("nan")},
+        }
+    )
+    assert len(event.title) == 1024
+    assert len(event.release) == 200
+    assert event.data["extra"] == {"a\ufffd": "b\ufffd", "f": None}
