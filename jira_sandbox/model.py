@@ -6,7 +6,12 @@ from typing import Any
 # Jira's fixed status categories (ids and colours as Cloud returns them).
 STATUS_CATEGORIES: dict[str, dict[str, Any]] = {
     "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
-    "indeterminate": {"id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"},
+    "indeterminate": {
+        "id": 4,
+        "key": "indeterminate",
+        "colorName": "yellow",
+        "name": "In Progress",
+    },
     "done": {"id": 3, "key": "done", "colorName": "green", "name": "Done"},
 }
 
@@ -127,7 +132,11 @@ class AdminWebhook:
 
 
 RESOLUTIONS: dict[str, dict[str, str]] = {
-    "10000": {"id": "10000", "name": "Done", "description": "Work has been completed on this issue."},
+    "10000": {
+        "id": "10000",
+        "name": "Done",
+        "description": "Work has been completed on this issue.",
+    },
     "10001": {"id": "10001", "name": "Won't Do", "description": "This issue won't be actioned."},
     "10002": {"id": "10002", "name": "Duplicate", "description": "The problem is a duplicate."},
 }

@@ -3,10 +3,14 @@
 from .model import FieldDef, IssueType, Project, Status, Transition
 
 ISSUE_TYPES = [
-    IssueType("10001", "Story", "Functionality or a feature expressed as a user goal.", False, 10315),
+    IssueType(
+        "10001", "Story", "Functionality or a feature expressed as a user goal.", False, 10315
+    ),
     IssueType("10002", "Task", "A small, distinct piece of work.", False, 10318),
     IssueType("10004", "Bug", "A problem or error.", False, 10303),
-    IssueType("10003", "Sub-task", "A small piece of work that's part of a larger task.", True, 10316),
+    IssueType(
+        "10003", "Sub-task", "A small piece of work that's part of a larger task.", True, 10316
+    ),
     IssueType("10000", "Epic", "A big user story that needs to be broken down.", False, 10307),
 ]
 
@@ -49,7 +53,12 @@ CUSTOM_FIELDS = [
     FieldDef(
         "customfield_10010",
         "Severity",
-        _cf("customfield_10010", "Severity", "option", "com.atlassian.jira.plugin.system.customfieldtypes:select"),
+        _cf(
+            "customfield_10010",
+            "Severity",
+            "option",
+            "com.atlassian.jira.plugin.system.customfieldtypes:select",
+        ),
         _SEVERITY,
         True,
     ),
@@ -69,21 +78,36 @@ CUSTOM_FIELDS = [
     FieldDef(
         "customfield_10012",
         "Reviewer",
-        _cf("customfield_10012", "Reviewer", "user", "com.atlassian.jira.plugin.system.customfieldtypes:userpicker"),
+        _cf(
+            "customfield_10012",
+            "Reviewer",
+            "user",
+            "com.atlassian.jira.plugin.system.customfieldtypes:userpicker",
+        ),
         None,
         True,
     ),
     FieldDef(
         "customfield_10013",
         "Steps to reproduce",
-        _cf("customfield_10013", "Steps", "string", "com.atlassian.jira.plugin.system.customfieldtypes:textarea"),
+        _cf(
+            "customfield_10013",
+            "Steps",
+            "string",
+            "com.atlassian.jira.plugin.system.customfieldtypes:textarea",
+        ),
         None,
         True,
     ),
     FieldDef(
         "customfield_10014",
         "Story Points",
-        _cf("customfield_10014", "Story Points", "number", "com.atlassian.jira.plugin.system.customfieldtypes:float"),
+        _cf(
+            "customfield_10014",
+            "Story Points",
+            "number",
+            "com.atlassian.jira.plugin.system.customfieldtypes:float",
+        ),
         None,
         True,
     ),

@@ -1,0 +1,273 @@
+"""The Sandbox: Starlette app + uvicorn on loopback in a background thread."""
+
+import asyncio
+import json
+import logging
+import socket
+import threading
+import time
+from typing import Any
+
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route as StarletteRoute
+
+from . import rest_issues, rest_users  # noqa: F401  (register routes)
+from .auth import authenticate
+from .errors import JiraError
+from .faults import Fault, rate_limit_reset
+from .router import Ctx, Reply, find_route
+from .site import Site
+from .util import MonotonicClock
+from .webhooks import AsyncDispatcher
+
+log = structlog.get_logger(__name__)
+
+
+class SandboxReset(Exception):
+    """Raised after a partial response to simulate a dropped connection."""
+
+
+class _QuietResets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, SandboxReset)
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietResets())
+
+
+class ResetResponse(Response):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"4096")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
+        raise SandboxReset("sandbox fault: connection reset")
+
+
+class Sandbox:
+    """A Jira simulator: many sites under one loopback HTTP server."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.lock = threading.RLock()
+        self.clock = MonotonicClock()
+        self.sites: dict[str, Site] = {}
+        self.host, self.port = host, port
+        self.dispatcher = AsyncDispatcher()
+        self.connect_keys: dict[str, str] = {}  # kid -> PEM public key
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.app = Starlette(
+            routes=[StarletteRoute("/{path:path}", self._endpoint, methods=_METHODS)]
+        )
+
+    # ------------------------------------------------------------------- lifecycle
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "Sandbox":
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="jira-sandbox", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("jira sandbox did not start")
+            time.sleep(0.01)
+        log.info("jira_sandbox.started", url=self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Block until REST-triggered webhooks have been delivered."""
+        return self.dispatcher.wait_idle(timeout)
+
+    # ------------------------------------------------------------------------ sites
+    def add_site(self, name: str, deployment: str = "cloud", version: str | None = None) -> Site:
+        with self.lock:
+            if name in self.sites or name.startswith("_"):
+                raise ValueError(f"site name {name!r} taken or reserved")
+            default = "1001.0.0" if deployment == "cloud" else "9.12.0"
+            site = Site(self, name, deployment, version or default)
+            self.sites[name] = site
+            return site
+
+    def site(self, name: str) -> Site:
+        return self.sites[name]
+
+    # ------------------------------------------------------------------------- http
+    async def _endpoint(self, request: Request) -> Response:
+        path = "/" + request.path_params["path"]
+        if path.startswith("/_control"):
+            from .control import handle_control
+
+            return await handle_control(self, request, path[len("/_control") :])
+        if path.startswith("/_connect-keys/"):
+            return self._connect_key(path.rsplit("/", 1)[-1])
+        name, _, rest = path[1:].partition("/")
+        site = self.sites.get(name)
+        if site is None:
+            return JSONResponse({"errorMessages": [f"No site '{name}'."], "errors": {}}, 404)
+        return await self._site_request(site, request, "/" + rest)
+
+    def _connect_key(self, kid: str) -> Response:
+        pem = self.connect_keys.get(kid)
+        if pem is None:
+            return PlainTextResponse("Not Found", 404)
+        return PlainTextResponse(pem)
+
+    async def _site_request(self, site: Site, request: Request, path: str) -> Response:
+        fault = site.faults.take(request.method, path)
+        if fault is not None:
+            early = await _apply_fault(fault, site)
+            if early is not None:
+                return early
+        try:
+            return await self._dispatch(site, request, path)
+        except JiraError as err:
+            return _error_response(site, err)
+
+    async def _dispatch(self, site: Site, request: Request, path: str) -> Response:
+        found = find_route(request.method, path)
+        if found is None or site.deployment not in found[0].deployments:
+            raise JiraError(404, ["Not Found"], headers={"X-Sandbox-Unknown-Path": "1"})
+        route, params = found
+        version = _api_version(site, params.pop("v", None))
+        raw_query = request.url.query
+        user, scheme = authenticate(
+            site,
+            request.headers.get("authorization", ""),
+            request.method,
+            path,
+            raw_query,
+            request.query_params.get("jwt"),
+        )
+        if user is None and not route.anonymous:
+            from .auth import unauthorized
+
+            raise unauthorized("anonymous", site)
+        body = await _json_body(request)
+        ctx = Ctx(
+            site, request.method, path, version, params, request.query_params, body, user, scheme
+        )
+        result = await run_in_threadpool(route.handler, ctx)
+        if ctx.events and site.rest_emits_webhooks:
+            self.dispatcher.submit(site, ctx.events)
+        return _to_response(result)
+
+
+_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
+
+def _api_version(site: Site, raw: str | None) -> int:
+    if raw is None:
+        return 2
+    if raw == "latest":
+        return 2
+    if raw == "3" and site.is_dc:
+        raise JiraError(404, ["Not Found"])
+    if raw not in {"2", "3"}:
+        raise JiraError(404, ["Not Found"])
+    return int(raw)
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise JiraError(400, [f"Unexpected character in JSON body: {exc}"]) from exc
+
+
+def _to_response(result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    if not isinstance(result, Reply):
+        result = Reply(200, result)
+    if result.status == 204 or (result.body is None and result.status != 200):
+        return Response(status_code=result.status, headers=result.headers)
+    return JSONResponse(result.body, result.status, headers=result.headers)
+
+
+def _error_response(site: Site, err: JiraError) -> Response:
+    if site.is_dc and err.headers.get("X-Sandbox-Unknown-Path"):
+        return HTMLResponse(dc_error_page(err.status), err.status)
+    headers = {k: v for k, v in err.headers.items() if not k.startswith("X-Sandbox")}
+    return JSONResponse(err.body(), err.status, headers=headers)
+
+
+def dc_error_page(status: int) -> str:
+    titles = {404: "Oops, you've found a dead link.", 500: "Internal server error"}
+    title = titles.get(status, "Something went wrong")
+    return (
+        "<!DOCTYPE html>\n<html><head><title>Oops - an error has occurred</title></head>"
+        f'<body class="error-page"><div id="error-state"><h1>{title}</h1>'
+        f"<p>HTTP Status {status}</p><p>Jira Data Center</p></div></body></html>"
+    )
+
+
+async def _apply_fault(fault: Fault, site: Site) -> Response | None:
+    log.info("jira_sandbox.fault.fired", kind=fault.kind, site=site.name, path=fault.path_glob)
+    if fault.kind == "slow":
+        await asyncio.sleep(fault.delay)
+        return None
+    if fault.kind == "reset":
+        return ResetResponse()
+    if fault.kind in {"429", "rate_limit"}:
+        return _rate_limited(fault)
+    if fault.kind == "429_reset_only":
+        reset = rate_limit_reset(fault.retry_after or 60)
+        return JSONResponse(_rate_body(), 429, headers={"X-RateLimit-Reset": reset})
+    if fault.kind == "html":
+        return HTMLResponse(dc_error_page(fault.status or 500), fault.status or 500)
+    status = fault.status or 503
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    body = {"errorMessages": [f"Sandbox fault: HTTP {status}"], "errors": {}}
+    return JSONResponse(body, status, headers=headers)
+
+
+def _rate_body() -> dict[str, Any]:
+    return {"errorMessages": ["Rate limit exceeded."], "errors": {}}
+
+
+def _rate_limited(fault: Fault) -> Response:
+    retry = fault.retry_after if fault.retry_after is not None else 1
+    limit = fault.burst if fault.kind == "rate_limit" else 100
+    headers = {
+        "Retry-After": str(retry),
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": rate_limit_reset(retry),
+        "X-RateLimit-NearLimit": "true",
+        "RateLimit-Reason": "jira-burst-based"
+        if fault.kind == "rate_limit"
+        else "jira-quota-based",
+    }
+    return JSONResponse(_rate_body(), 429, headers=headers)
