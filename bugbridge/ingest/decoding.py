@@ -82,16 +82,18 @@ def _unbrotli(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
     decompressor = brotli.Decompressor()
     produced = 0
     for chunk in chunks:
-        data = chunk
-        while True:
-            out = decompressor.process(data, output_buffer_limit=_CHUNK)
-            data = b""
+        out = decompressor.process(chunk, output_buffer_limit=_CHUNK)
+        # The decoder keeps input it has not expanded yet; empty calls drain it piece by piece.
+        while out:
             produced += len(out)
             if produced > limit:
                 raise too_large(limit)
             yield out
-            if decompressor.can_accept_more_data():
-                break
+            out = (
+                b""
+                if decompressor.is_finished()
+                else decompressor.process(b"", output_buffer_limit=_CHUNK)
+            )
     if not decompressor.is_finished():
         raise brotli.error("compressed data is truncated")
 
