@@ -1,0 +1,1 @@
+"""Atlassian Connect: descriptor, signed lifecycle, JWT in both directions, site binding."""
