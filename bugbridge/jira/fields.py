@@ -17,6 +17,7 @@ from django.core.cache import cache
 
 from bugbridge.jira import formatting
 from bugbridge.jira.client import JiraClient
+from bugbridge.jira.errors import JiraValidationError
 from bugbridge.jira.models import Deployment, JiraSite
 
 log = structlog.get_logger(__name__)
@@ -37,12 +38,13 @@ _ID_OBJECT_TYPES = {"priority", "version", "component", "issuetype", "project", 
 _ORDER = {"priority": -150, "fixVersions": -125, "components": -100, "security": -50}
 
 
-class FieldInputError(Exception):
-    """Submitted values Jira would refuse; `field_errors` maps field ids to messages."""
+class FieldInputError(JiraValidationError):
+    """Submitted values Jira would refuse, found before asking Jira; same shape as Jira's own
+    refusal (`field_errors` maps field ids to messages)."""
 
     def __init__(self, field_errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in field_errors.items()))
-        self.field_errors = field_errors
+        message = "; ".join(f"{k}: {v}" for k, v in field_errors.items())
+        super().__init__(message, field_errors=field_errors)
 
 
 @dataclass

@@ -73,7 +73,7 @@ def _upsert_pending(
 
     # A later change of the same thing replaces the earlier one: Jira only needs the last state.
     # A create followed by an edit stays a create (of the edited text); a delete wins over both.
-    pending.kind = _coalesced_kind(ChangeKind(pending.kind), kind)
+    pending.kind = coalesced_kind(ChangeKind(pending.kind), kind)
     pending.payload = payload
     pending.group = group
     pending.due_at = now
@@ -83,7 +83,18 @@ def _upsert_pending(
     return pending
 
 
-def _coalesced_kind(earlier: ChangeKind, later: ChangeKind) -> ChangeKind:
+def coalesced_kind(earlier: ChangeKind, later: ChangeKind) -> ChangeKind:
     if earlier == ChangeKind.COMMENT_CREATE and later == ChangeKind.COMMENT_UPDATE:
         return ChangeKind.COMMENT_CREATE
     return later
+
+
+def has_unsent(ticket: Ticket, coalesce_key: str) -> bool:
+    """Whether Bugbridge still owes the ticket a change of this thing ("assignee", "status",
+    "comment:<note>"). Inbound sync can skip Jira's older state for it: the pending change will
+    overwrite Jira anyway, and applying the old state would make the two sides disagree."""
+    return OutboundChange.objects.filter(
+        ticket=ticket,
+        coalesce_key=coalesce_key,
+        state__in=[ChangeState.PENDING, ChangeState.IN_FLIGHT],
+    ).exists()
