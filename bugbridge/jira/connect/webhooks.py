@@ -21,6 +21,6 @@ def connect_webhook(request: HttpRequest) -> HttpResponse:
         verified = verify_request(request, allow_context_qsh=False)
     except ConnectAuthError as exc:
         return rejection_response(exc)
-    from bugbridge.jira.webhooks.delivery import handle_verified_delivery
+    from bugbridge.jira.webhooks.delivery import respond_to_verified_request
 
-    return handle_verified_delivery(request, verified.site)
+    return respond_to_verified_request(request, verified.site)

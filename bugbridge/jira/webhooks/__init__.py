@@ -1,0 +1,1 @@
+"""Jira webhooks in: verify per way in, store once, dispatch by `webhookEvent`."""

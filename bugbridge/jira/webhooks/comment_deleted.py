@@ -1,0 +1,16 @@
+"""`comment_deleted`: the notes made from the comment are deleted.
+
+Jira still delivers the deleted comment in full (author, body), so it is identified as usual.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bugbridge.jira.models import JiraSite
+from bugbridge.jira.webhooks._comments import handle_comment
+from bugbridge.sync.inbound import CommentAction, InboundResult
+
+
+def handle(site: JiraSite, body: dict[str, Any]) -> InboundResult:
+    return handle_comment(site, body, CommentAction.DELETED)
