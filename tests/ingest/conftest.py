@@ -90,6 +90,11 @@ class Ingest:
         return self.client.post(self.url("store"), content=body, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def _ingest_urls(settings: Any) -> None:
+    settings.ROOT_URLCONF = "tests.ingest.urls"
+
+
 @pytest.fixture
 def ingest(live_server: Any, project_key: ProjectKey) -> Iterator[Ingest]:
     client = Ingest(live_server.url, project_key)
