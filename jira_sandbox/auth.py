@@ -29,21 +29,25 @@ def unauthorized(reason: str, site: "Site") -> JiraError:
 
 def authenticate(
     site: "Site", header: str, method: str, path: str, query: str, query_jwt: str | None
-) -> tuple[User | None, str]:
-    """Return (user, scheme); `None` user means anonymous. Raises 401 on bad credentials."""
+) -> tuple[User | None, str, str]:
+    """Return (user, scheme, client); `None` user means anonymous. 401 on bad credentials.
+
+    `client` is the OAuth client id or Connect app key behind the call, if any.
+    """
     scheme, _, cred = header.partition(" ")
     scheme = scheme.lower()
     if scheme == "basic":
-        return _basic(site, cred.strip()), "basic"
+        return _basic(site, cred.strip()), "basic", ""
     if scheme == "bearer":
-        return _bearer(site, cred.strip()), "bearer"
+        user, client = _bearer(site, cred.strip())
+        return user, "bearer", client
     if scheme == "jwt" or query_jwt:
-        return _jwt(
-            site, (cred if scheme == "jwt" else query_jwt or "").strip(), method, path, query
-        ), "jwt"
+        token = (cred if scheme == "jwt" else query_jwt or "").strip()
+        user = _jwt(site, token, method, path, query)
+        return user, "jwt", site.connect.key if site.connect else ""
     if header:
         raise unauthorized("unknown scheme", site)
-    return None, "anonymous"
+    return None, "anonymous", ""
 
 
 def _basic(site: "Site", cred: str) -> User:
@@ -58,14 +62,14 @@ def _basic(site: "Site", cred: str) -> User:
         return site.users[token.account_id]
 
 
-def _bearer(site: "Site", secret: str) -> User:
+def _bearer(site: "Site", secret: str) -> tuple[User, str]:
     with site.lock:
         token = site.tokens.get(("bearer", secret))
         if token is None:
             raise unauthorized("unknown bearer token", site)
         if token.expires_ms is not None and token.expires_ms < time.time() * 1000:
             raise unauthorized("expired bearer token", site)
-        return site.users[token.account_id]
+        return site.users[token.account_id], token.client_id
 
 
 def _jwt(site: "Site", token: str, method: str, path: str, query: str) -> User:

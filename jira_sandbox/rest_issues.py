@@ -301,7 +301,7 @@ def _transition_json(ctx: Ctx, t: Any, with_fields: bool) -> dict[str, Any]:
         "isInitial": False,
         "isAvailable": True,
         "isConditional": False,
-        "isLooped": False,
+        "looped": False,
     }
     if with_fields:
         out["fields"] = {f: _transition_field(ctx, f) for f in t.required_fields}

@@ -33,6 +33,7 @@ class Ctx:
     body: Any
     user: "User | None"
     auth: str
+    client: str = ""  # OAuth client id or Connect app key behind the call
     events: list["WebhookEvent"] = field(default_factory=list)
 
     def q(self, name: str, default: str | None = None) -> str | None:
@@ -95,7 +96,8 @@ def route(
 def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     """Match a site-relative path; `{v}` accepts 2, 3 or latest."""
     path_matched = False
-    for r in ROUTES:
+    # Literal segments win over placeholders: /issue/picker before /issue/{key}.
+    for r in sorted(ROUTES, key=lambda r: r.template.count("{")):
         m = r.regex.match(path)
         if not m:
             continue

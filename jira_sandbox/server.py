@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
-from . import rest_issues, rest_users  # noqa: F401  (register routes)
+from . import rest_issues, rest_meta, rest_search, rest_users, rest_webhooks  # noqa: F401
 from .auth import authenticate
 from .errors import JiraError
 from .faults import Fault, rate_limit_reset
@@ -159,7 +159,7 @@ class Sandbox:
         route, params = found
         version = _api_version(site, params.pop("v", None))
         raw_query = request.url.query
-        user, scheme = authenticate(
+        user, scheme, client = authenticate(
             site,
             request.headers.get("authorization", ""),
             request.method,
@@ -175,6 +175,7 @@ class Sandbox:
         ctx = Ctx(
             site, request.method, path, version, params, request.query_params, body, user, scheme
         )
+        ctx.client = client
         result = await run_in_threadpool(route.handler, ctx)
         if ctx.events and site.rest_emits_webhooks:
             self.dispatcher.submit(site, ctx.events)

@@ -52,6 +52,7 @@ class Token:
     kind: str  # api | oauth | pat
     expires_ms: int | None = None
     scopes: list[str] = field(default_factory=list)
+    client_id: str = ""  # OAuth 2.0 app that obtained the access token
 
 
 class Site:
@@ -180,11 +181,18 @@ class Site:
         kind: str = "oauth",
         expires_ms: int | None = None,
         scopes: list[str] | None = None,
+        client_id: str = "",
     ) -> None:
         """An OAuth 2.0 access token (Cloud) or personal access token (DC)."""
         with self.lock:
             u = self.resolve_user(user_ref)
-            self.tokens[("bearer", token)] = Token(u.account_id, kind, expires_ms, scopes or [])
+            token_obj = Token(u.account_id, kind, expires_ms, scopes or [], client_id)
+            self.tokens[("bearer", token)] = token_obj
+
+    def add_oauth_app(self, client_id: str, client_secret: str) -> None:
+        """Register an OAuth 2.0 (3LO) app; its dynamic webhooks are signed with the secret."""
+        with self.lock:
+            self.oauth_clients[client_id] = client_secret
 
     # ---------------------------------------------------------------------- webhooks
     def add_admin_webhook(
@@ -324,6 +332,23 @@ class Site:
             if not self.issues_by_id:
                 return None
             return max(self.issues_by_id.values(), key=lambda i: int(i.id)).key
+
+    # ------------------------------------------------------------------------ connect
+    def connect_install(self, descriptor_url: str, variant: str = "ok") -> Any:
+        """Install a Connect app: fetch its descriptor, POST the signed `installed` callback.
+
+        variant: "ok" (RS256 + kid, aud = app baseUrl), "unsigned", "hs256_no_kid",
+        "wrong_aud". Returns the app's httpx.Response; on 2xx the site stores the app key
+        and shared secret, accepts its JWTs and signs webhooks to its descriptor URLs.
+        """
+        from . import connect
+
+        return connect.install(self, descriptor_url, variant)
+
+    def connect_uninstall(self, variant: str = "ok") -> Any:
+        from . import connect
+
+        return connect.uninstall(self, variant)
 
     # ------------------------------------------------------------------------- faults
     def set_fault(self, **kwargs: Any) -> Any:
