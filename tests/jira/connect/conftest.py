@@ -1,0 +1,51 @@
+"""Connect fixtures: a Jira sandbox (it also serves the install public keys) and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from django.core.cache import cache
+
+from bugbridge.jira.models import AuthMethod, JiraSite
+from jira_sandbox import Sandbox
+from tests.jira.connect.helpers import APP_KEY, BASE_URL, SITE_SECRET, new_kid, rsa_pair
+
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+
+
+@pytest.fixture(scope="session")
+def connect_sb() -> Iterator[Sandbox]:
+    with Sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture
+def connect_settings(settings: Any, connect_sb: Sandbox) -> Any:
+    settings.BASE_URL = BASE_URL
+    settings.CONNECT_APP_KEY = APP_KEY
+    settings.CONNECT_INSTALL_KEYS_URL = f"{connect_sb.url}/_connect-keys"
+    cache.clear()
+    return settings
+
+
+@pytest.fixture
+def install_key(connect_sb: Sandbox) -> tuple[RSAPrivateKey, str]:
+    """An Atlassian-like signing key, published by the sandbox under a fresh kid."""
+    private, pem = rsa_pair()
+    kid = new_kid()
+    connect_sb.connect_keys[kid] = pem
+    return private, kid
+
+
+@pytest.fixture
+def connect_site(db: Any, connect_settings: Any) -> JiraSite:
+    return JiraSite.objects.create(
+        name="acme.atlassian.net",
+        base_url="https://acme.atlassian.net",
+        auth_method=AuthMethod.CONNECT,
+        client_key="client-acme",
+        shared_secret=SITE_SECRET,
+    )
