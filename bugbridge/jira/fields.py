@@ -205,7 +205,12 @@ def autocomplete_url(site: JiraSite, fid: str, project: str) -> str:
 
 
 def jira_values(
-    site: JiraSite, metadata: list[JSON], submitted: dict[str, Any], *, api_version: str
+    site: JiraSite,
+    metadata: list[JSON],
+    submitted: dict[str, Any],
+    *,
+    api_version: str,
+    filled: set[str] | None = None,
 ) -> JSON:
     """Values for the create body's `fields`, per schema type. Raises FieldInputError."""
     out: JSON = {}
@@ -220,7 +225,7 @@ def jira_values(
         except ValueError as exc:
             errors[fid] = str(exc)
     for fid, meta in by_id.items():
-        if _missing_required(fid, meta, out):
+        if fid not in (filled or set()) and _missing_required(fid, meta, out):
             errors.setdefault(fid, f"{meta.get('name') or fid} is required.")
     if errors:
         raise FieldInputError(errors)

@@ -116,7 +116,13 @@ def _create_fields(
     metadata = jira_fields.field_metadata(site, project, issue_type, client=client)
     summary = formatting.one_line(str(values.pop("summary", "") or group.title))
     description = values.pop("description", None)
-    converted = jira_fields.jira_values(site, metadata, values, api_version=client.api_version)
+    converted = jira_fields.jira_values(
+        site,
+        metadata,
+        values,
+        api_version=client.api_version,
+        filled={"parent"} if parent else None,
+    )
     project_ref = {"id": project} if project.isdigit() else {"key": project.upper()}
     body: JSON = {"project": project_ref, "issuetype": {"id": issue_type}, "summary": summary}
     body["description"] = _description(group, client.api_version, description)
@@ -293,6 +299,8 @@ def link_ticket(group: Group, site: JiraSite, ref: str, actor: Actor) -> Ticket:
 @transaction.atomic
 def unlink_ticket(group: Group, ticket: Ticket, actor: Actor) -> bool:
     """Remove the link; the ticket row goes only when no group holds it. Never touches Jira."""
+    if ticket.pk is None:
+        return False
     deleted, _ = GroupLink.objects.filter(group=group, ticket=ticket).delete()
     if not deleted:
         return False
