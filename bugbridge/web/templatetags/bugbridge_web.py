@@ -1,0 +1,73 @@
+"""Small template helpers: read a dict by key, phrase an activity row, show an age."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from bugbridge.tracker.models import Activity
+from bugbridge.web import queries
+
+register = template.Library()
+
+_PHRASES = {
+    "assigned": "assigned it to {assignee}",
+    "unassigned": "unassigned it",
+    "set_resolved": "resolved it",
+    "set_unresolved": "marked it unresolved",
+    "set_ignored": "ignored it",
+    "regression": "saw it come back (regression)",
+    "note_added": "added a note",
+    "note_edited": "edited a note",
+    "note_deleted": "deleted a note",
+    "linked": "linked {key}",
+    "unlinked": "unlinked {key}",
+    "ticket_created": "created {key}",
+}
+
+
+@register.filter
+def get(mapping: Any, key: str) -> Any:
+    if hasattr(mapping, "get"):
+        return mapping.get(key, "")
+    return ""
+
+
+@register.filter
+def activity_text(activity: Activity) -> str:
+    data = activity.data if isinstance(activity.data, dict) else {}
+    phrase = _PHRASES.get(activity.kind, activity.kind.replace("_", " "))
+    try:
+        text = phrase.format(**{k: data.get(k, "") for k in ("assignee", "key")})
+    except (KeyError, IndexError):
+        text = phrase
+    if data.get("release"):
+        text += f" (release {data['release']})"
+    return text
+
+
+@register.filter
+def ago(moment: Any) -> str:
+    return queries.age(moment)
+
+
+@register.filter
+def field_name(field_id: str) -> str:
+    return f"f_{field_id}"
+
+
+@register.simple_tag
+def selected(current: Any, value: Any) -> str:
+    return "selected" if str(current) == str(value) else ""
+
+
+@register.filter
+def startswith(text: Any, prefix: str) -> bool:
+    return str(text).startswith(prefix)
+
+
+@register.filter
+def entries(mapping: Any) -> list[tuple[Any, Any]]:
+    """A dict's items; `.items` in a template would read a key named "items" first."""
+    return list(mapping.items()) if isinstance(mapping, dict) else []

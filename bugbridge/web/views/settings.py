@@ -1,0 +1,224 @@
+"""Integration settings: connect sites, sync switches, status maps, user mappings, API tokens,
+and the sync health page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from bugbridge.api import tokens
+from bugbridge.api.models import ApiToken
+from bugbridge.jira.models import ResolveStrategy, SiteBinding
+from bugbridge.tracker.errors import DomainError
+from bugbridge.tracker.models import Membership
+from bugbridge.web import access, jira_actions, queries, services
+from bugbridge.web.views.common import checkbox, member_view, render_refused
+
+SWITCH_LABELS = {
+    "sync_assignee_outbound": "Send assignee changes to Jira",
+    "sync_assignee_inbound": "Take assignee changes from Jira",
+    "sync_status_outbound": "Move tickets when groups are resolved or reopened",
+    "sync_status_inbound": "Resolve or reopen groups when tickets move",
+    "sync_comments_outbound": "Post notes as Jira comments",
+    "sync_comments_inbound": "Import Jira comments as notes",
+    "reopen_on_regression": "Reopen the ticket when a resolved group comes back",
+    "keep_ignored_on_inbound": "Keep ignored groups ignored when Jira moves the ticket",
+    "jsm_comments_public": "Service Management: post comments as public replies",
+}
+
+
+def _integrations_context(request: HttpRequest) -> dict[str, Any]:
+    bindings = access.bindings(request.user).order_by("organization__name", "site__name")
+    admin_orgs = Membership.objects.filter(
+        user=request.user, role__in=["owner", "admin"]
+    ).select_related("organization")
+    return {
+        "bindings": [(b, _health(b)) for b in bindings],
+        "admin_orgs": [m.organization for m in admin_orgs],
+        "descriptor_url": jira_actions.connect_descriptor_url(),
+    }
+
+
+def _health(binding: SiteBinding) -> dict[str, Any]:
+    unsettled = queries.unsettled_changes([binding.organization_id]).filter(
+        ticket__site=binding.site
+    )
+    last = binding.site.deliveries.order_by("-received_at").first()
+    return {
+        "failed": unsettled.filter(state="failed").count(),
+        "pending": unsettled.exclude(state="failed").count(),
+        "last_delivery": last.received_at if last else None,
+    }
+
+
+@member_view
+def integrations(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/integrations.html", _integrations_context(request))
+
+
+@member_view
+@require_POST
+def connect_token(request: HttpRequest) -> HttpResponse:
+    data = request.POST
+    try:
+        member = access.require_admin(request.user, _int(data.get("organization")))
+        binding = jira_actions.connect_api_token(
+            member.organization,
+            data.get("name", ""),
+            data.get("base_url", ""),
+            data.get("email", ""),
+            data.get("token", ""),
+        )
+    except DomainError as exc:
+        if exc.status_code != 400:
+            raise
+        return render_refused(request, "web/integrations.html", _integrations_context(request), exc)
+    return redirect("web:binding", binding.pk)
+
+
+def _int(value: Any) -> int:
+    return int(value) if str(value or "").isdigit() else 0
+
+
+def _binding_context(request: HttpRequest, binding: SiteBinding, **extra: Any) -> dict[str, Any]:
+    member_ids = Membership.objects.filter(organization=binding.organization_id).values("user_id")
+    return {
+        "binding": binding,
+        "site": binding.site,
+        "is_admin": access.membership(request.user, binding.organization_id).can_admin,
+        "webhook_url": jira_actions.webhook_url(binding.site),
+        "switches": [
+            (name, label, getattr(binding, name)) for name, label in SWITCH_LABELS.items()
+        ],
+        "strategies": ResolveStrategy.choices,
+        "status_maps": binding.status_maps.order_by("jira_project_key"),
+        "user_maps": binding.user_maps.select_related("user").order_by("user__username"),
+        "members": get_user_model().objects.filter(pk__in=member_ids).order_by("username"),
+        **extra,
+    }
+
+
+@member_view
+def binding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    binding = access.get_binding(request.user, pk)
+    return render(request, "web/binding.html", _binding_context(request, binding))
+
+
+def _admin_binding(request: HttpRequest, pk: int) -> SiteBinding:
+    binding = access.get_binding(request.user, pk)
+    access.require_admin(request.user, binding.organization_id)
+    return binding
+
+
+@member_view
+@require_POST
+def save_switches(request: HttpRequest, pk: int) -> HttpResponse:
+    binding = _admin_binding(request, pk)
+    values: dict[str, Any] = {name: checkbox(request, name) for name in services.SYNC_SWITCHES}
+    values["resolve_strategy"] = request.POST.get("resolve_strategy", binding.resolve_strategy)
+    try:
+        services.update_switches(binding, values)
+    except DomainError as exc:
+        return render_refused(request, "web/binding.html", _binding_context(request, binding), exc)
+    return redirect("web:binding", binding.pk)
+
+
+@member_view
+@require_POST
+def save_status_map(request: HttpRequest, pk: int) -> HttpResponse:
+    binding = _admin_binding(request, pk)
+    data = request.POST
+    entry = services.StatusMapInput(
+        jira_project_key=data.get("jira_project_key", ""),
+        resolved_status_id=data.get("resolved_status_id", ""),
+        unresolved_status_id=data.get("unresolved_status_id", ""),
+        ignored_status_id=data.get("ignored_status_id", ""),
+        inbound_resolved_status_ids=tuple(data.get("inbound_resolved", "").split(",")),
+        inbound_ignored_status_ids=tuple(data.get("inbound_ignored", "").split(",")),
+    )
+    try:
+        services.save_status_map(binding, entry)
+    except DomainError as exc:
+        return render_refused(request, "web/binding.html", _binding_context(request, binding), exc)
+    return redirect("web:binding", binding.pk)
+
+
+@member_view
+@require_POST
+def delete_status_map(request: HttpRequest, pk: int) -> HttpResponse:
+    mapping = access.get_status_map(request.user, pk)
+    access.require_admin(request.user, mapping.binding.organization_id)
+    services.delete_status_map(mapping)
+    return redirect("web:binding", mapping.binding_id)
+
+
+@member_view
+@require_POST
+def save_user_map(request: HttpRequest, pk: int) -> HttpResponse:
+    binding = _admin_binding(request, pk)
+    context = _binding_context(request, binding)
+    user = context["members"].filter(pk=_int(request.POST.get("user"))).first()
+    try:
+        if user is None:
+            raise DomainError("Choose a member.", field="user")
+        services.save_user_map(
+            binding, user, request.POST.get("account_id", ""), request.POST.get("display_name", "")
+        )
+    except DomainError as exc:
+        return render_refused(request, "web/binding.html", context, exc)
+    return redirect("web:binding", binding.pk)
+
+
+@member_view
+@require_POST
+def delete_user_map(request: HttpRequest, pk: int) -> HttpResponse:
+    mapping = access.get_user_map(request.user, pk)
+    access.require_admin(request.user, mapping.binding.organization_id)
+    services.delete_user_map(mapping)
+    return redirect("web:binding", mapping.binding_id)
+
+
+@member_view
+def user_map_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
+    binding = _admin_binding(request, pk)
+    context: dict[str, Any] = {"binding": binding, "suggestions": []}
+    try:
+        context["suggestions"] = jira_actions.suggest_user_maps(binding)
+    except Exception as exc:  # Jira unreachable or refusing: say so next to the button.
+        context["suggest_error"] = f"Could not ask Jira for suggestions: {exc}"
+    return render(request, "web/partials/user_suggestions.html", context)
+
+
+@member_view
+def sync_health(request: HttpRequest) -> HttpResponse:
+    changes = queries.unsettled_changes(access.org_ids(request.user))
+    by_site: dict[str, list[Any]] = {}
+    for change in changes[:500]:
+        by_site.setdefault(change.ticket.site.name, []).append(change)
+    flash = request.session.pop("flash_error", "")
+    return render(request, "web/sync.html", {"by_site": by_site, "flash_error": flash})
+
+
+@member_view
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {
+        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    }
+    if request.method != "POST":
+        return render(request, "web/tokens.html", context)
+    try:
+        token, plain = tokens.create_token(request.user, request.POST.get("name", ""))
+    except DomainError as exc:
+        return render_refused(request, "web/tokens.html", context, exc)
+    return render(request, "web/tokens.html", {**context, "new_token": plain, "created": token})
+
+
+@member_view
+@require_POST
+def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
+    tokens.revoke_token(request.user, pk)
+    return redirect("web:tokens")
