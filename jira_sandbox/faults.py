@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-KINDS = {"429", "429_reset_only", "rate_limit", "5xx", "slow", "reset", "html", "status"}
+KINDS = {
+    "429", "429_reset_only", "rate_limit", "5xx", "slow", "slow_after", "reset", "html", "status"
+}
+# "slow_after" (added by jira-out): the request takes effect, then the answer waits `delay`.
 
 
 @dataclass

@@ -54,6 +54,7 @@ class Sandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.lock = threading.RLock()
+        self.request_log: list[tuple[float, str, str, str, int]] = []
         self.clock = MonotonicClock()
         self.sites: dict[str, Site] = {}
         self.host, self.port = host, port
@@ -142,11 +143,29 @@ class Sandbox:
         return PlainTextResponse(pem)
 
     async def _site_request(self, site: Site, request: Request, path: str) -> Response:
+        response = await self._site_answer(site, request, path)
+        # (added by jira-out) every REST call a site answered, for tests and benchmarks that
+        # count calls: (monotonic time, site, method, path, status).
+        self.request_log.append(
+            (time.monotonic(), site.name, request.method, path, response.status_code)
+        )
+        return response
+
+    async def _site_answer(self, site: Site, request: Request, path: str) -> Response:
         fault = site.faults.take(request.method, path)
+        if fault is not None and fault.kind == "slow_after":
+            # (added by jira-out) the call takes effect, then the answer is late: a client
+            # that times out cannot know whether Jira did the work.
+            response = await self._dispatch_or_error(site, request, path)
+            await asyncio.sleep(fault.delay)
+            return response
         if fault is not None:
             early = await _apply_fault(fault, site)
             if early is not None:
                 return early
+        return await self._dispatch_or_error(site, request, path)
+
+    async def _dispatch_or_error(self, site: Site, request: Request, path: str) -> Response:
         try:
             return await self._dispatch(site, request, path)
         except JiraError as err:
