@@ -47,7 +47,7 @@ def _error(request: HttpRequest, status: int, detail: str, fields: Any = None) -
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    fields = {exc.field: exc.message} if exc.field else None
+    fields = getattr(exc, "fields", None) or ({exc.field: exc.message} if exc.field else None)
     return _error(request, exc.status_code, exc.message, fields)
 
 

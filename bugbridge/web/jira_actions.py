@@ -1,50 +1,56 @@
 """The Jira actions the UI and API offer, as calls into the sync and Jira packages.
 
-Those packages are built alongside this one; each action resolves its function when called, so
-a missing piece answers with a clear message instead of breaking every page.
+Jira's refusals come back as DomainErrors carrying Jira's own words, with every field Jira
+named, so the page can show each message next to its input.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import structlog
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
 
 from bugbridge.jira import errors as jira_errors
+from bugbridge.jira import fields as jira_fields
+from bugbridge.jira import search as jira_search
+from bugbridge.jira import sites as jira_sites
+from bugbridge.jira.client import JiraClient
 from bugbridge.jira.models import JiraSite, SiteBinding
-from bugbridge.sync.models import ChangeState, GroupLink, OutboundChange
+from bugbridge.sync import links, worker
+from bugbridge.sync.models import ChangeState, GroupLink, OutboundChange, Ticket
 from bugbridge.tracker.actors import Actor
 from bugbridge.tracker.errors import DomainError
-from bugbridge.tracker.models import Group, Organization
+from bugbridge.tracker.models import Group, Membership, Organization
 
 log = structlog.get_logger(__name__)
 
-
-def _function(module: str, name: str) -> Any:
-    try:
-        found = getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        found = None
-    if found is None:
-        raise DomainError("This Jira action is not available in this build yet.")
-    return found
+T = TypeVar("T")
 
 
-def _jira_call(call: Any, *args: Any, **kwargs: Any) -> Any:
+class FieldErrors(DomainError):
+    """Several inputs refused at once (Jira's create form answers per field)."""
+
+    def __init__(self, message: str, fields: dict[str, str]) -> None:
+        super().__init__(message, field=next(iter(fields), None))
+        self.fields = fields
+
+
+def _jira_call(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a call that reaches Jira; Jira's refusals become messages a person can act on."""
     try:
         return call(*args, **kwargs)
     except jira_errors.JiraValidationError as exc:
-        field = next(iter(exc.field_errors), None)
-        raise DomainError(f"Jira refused it: {exc.message}", field=field) from None
+        if exc.field_errors:
+            raise FieldErrors(f"Jira refused it: {exc.message}", exc.field_errors) from None
+        raise DomainError(f"Jira refused it: {exc.message}") from None
+    except jira_fields.FieldInputError as exc:
+        raise FieldErrors("Some fields need another value.", exc.field_errors) from None
     except jira_errors.JiraAuthError as exc:
-        raise DomainError(
-            f"Jira refused our credentials or a permission is missing: {exc.message}"
-        ) from None
+        message = f"Jira refused our credentials or a permission is missing: {exc.message}"
+        raise DomainError(message) from None
     except jira_errors.JiraNotFound as exc:
         raise DomainError(f"Jira could not find it: {exc.message}") from None
     except jira_errors.JiraError as exc:
@@ -70,92 +76,64 @@ def site_for(group: Group, site_id: Any) -> JiraSite:
 
 
 def jira_projects(site: JiraSite) -> list[dict[str, Any]]:
-    from bugbridge.jira.client import JiraClient
-
     def fetch() -> list[dict[str, Any]]:
         with JiraClient.for_site(site) as client:
-            if hasattr(client, "projects"):
-                return list(client.projects())
-            body = client.request("GET", client.api("project/search"), params={"maxResults": 100})
-            return list(body.get("values", []) if isinstance(body, dict) else body or [])
+            return client.search_projects("")
 
-    return list(_jira_call(fetch))
+    return _jira_call(fetch)
 
 
 def issue_types(site: JiraSite, project: str) -> list[dict[str, Any]]:
     if not project:
         return []
-    call = _function("bugbridge.jira.fields", "issue_types")
-    return list(_jira_call(call, site, project))
+    return _jira_call(jira_fields.issue_types, site, project)
 
 
 def form_fields(site: JiraSite, project: str, issue_type_id: str) -> list[Any]:
     if not (project and issue_type_id):
         return []
-    call = _function("bugbridge.jira.fields", "form_fields")
-    return list(_jira_call(call, site, project, issue_type_id))
+    return _jira_call(jira_fields.form_fields, site, project, issue_type_id)
 
 
-def create_ticket(
-    group: Group, site: JiraSite, data: dict[str, Any], actor: Actor
-) -> GroupLink | Any:
-    call = _function("bugbridge.sync.links", "create_ticket")
-    return _field_errors_call(call, group, site, data, actor)
+def form_defaults(group: Group, site: JiraSite, user: Any) -> dict[str, Any]:
+    return links.form_defaults(group.project, site, user)
 
 
-def _field_errors_call(call: Any, *args: Any) -> Any:
-    fields_module = importlib.import_module("bugbridge.jira.fields")
-    input_error = getattr(fields_module, "FieldInputError", None)
-    try:
-        return _jira_call(call, *args)
-    except Exception as exc:
-        if input_error is not None and isinstance(exc, input_error):
-            fid, message = next(iter(exc.field_errors.items()))
-            raise DomainError(message, field=fid) from None
-        raise
+def create_ticket(group: Group, site: JiraSite, data: dict[str, Any], actor: Actor) -> Ticket:
+    """`data`: project, issuetype, summary, description and `fields` (Jira field id → value)."""
+    values = {**(data.get("fields") or {})}
+    for name in ("project", "issuetype", "summary", "description", "request_token"):
+        if data.get(name):
+            values[name] = data[name]
+    return _jira_call(links.create_ticket, group, site, values, actor)
 
 
 # -- link, unlink, search, retry ----------------------------------------------------------------
 
 
-def link_ticket(group: Group, site: JiraSite, key_or_url: str, actor: Actor) -> Any:
+def link_ticket(group: Group, site: JiraSite, key_or_url: str, actor: Actor) -> Ticket:
     if not key_or_url.strip():
         raise DomainError("Give an issue key (SHOP-12) or its URL.", field="issue")
-    call = _function("bugbridge.sync.links", "link")
-    return _jira_call(call, group, site, key_or_url.strip(), actor)
+    return _jira_call(links.link_ticket, group, site, key_or_url.strip(), actor)
 
 
 def unlink(link: GroupLink, actor: Actor) -> None:
-    call = _function("bugbridge.sync.links", "unlink")
-    _jira_call(call, link, actor)
+    links.unlink_ticket(link.group, link.ticket, actor)
 
 
-def search_issues(site: JiraSite, text: str) -> list[dict[str, Any]]:
+def search_issues(site: JiraSite, text: str) -> list[dict[str, str]]:
     if len(text.strip()) < 2:
         return []
-    call = _function("bugbridge.jira.search", "search_issues")
-    return list(_jira_call(call, site, text.strip()))
+    found = _jira_call(jira_search.search_issues, site, text.strip(), limit=10)
+    return [{"key": c.value, "label": c.label} for c in found]
 
 
-@transaction.atomic
 def retry_change(change: OutboundChange, actor: Actor) -> OutboundChange:
     if change.state != ChangeState.FAILED:
-        raise DomainError("Only a failed change can be retried.")
-    try:
-        call = _function("bugbridge.sync.worker", "retry_change")
-    except DomainError:
-        call = _requeue
-    result = call(change, actor) if call is not _requeue else _requeue(change)
+        raise DomainError("Only a failed change can be retried; this one is not failed.")
+    retried = worker.retry_change(change.pk)
     log.info("web.sync.retry_requested", change=change.pk, actor=actor.label)
-    return result if isinstance(result, OutboundChange) else change
-
-
-def _requeue(change: OutboundChange) -> OutboundChange:
-    change.state = ChangeState.PENDING
-    change.due_at = timezone.now()
-    change.attempts = 0
-    change.save(update_fields=["state", "due_at", "attempts", "updated_at"])
-    return change
+    return retried
 
 
 # -- connecting sites ---------------------------------------------------------------------------
@@ -164,45 +142,41 @@ def _requeue(change: OutboundChange) -> OutboundChange:
 def connect_api_token(
     organization: Organization, name: str, base_url: str, email: str, token: str
 ) -> SiteBinding:
-    call = _function("bugbridge.jira.sites", "connect_api_token")
-    result = _jira_call(call, organization, name=name, base_url=base_url, email=email, token=token)
-    if isinstance(result, SiteBinding):
-        return result
-    return SiteBinding.objects.get(site=result, organization=organization)
+    connected = _jira_call(
+        jira_sites.connect_token_site,
+        organization,
+        base_url=base_url,
+        token=token,
+        email=email,
+        name=name,
+    )
+    return connected.binding
 
 
 def webhook_url(site: JiraSite) -> str:
-    try:
-        return str(_function("bugbridge.jira.sites", "webhook_url")(site))
-    except DomainError:
-        return f"{settings.BASE_URL}/jira/webhooks/{site.public_id}/"
+    return jira_sites.webhook_url(site)
 
 
 def connect_descriptor_url() -> str:
-    return f"{settings.BASE_URL}/jira/connect/atlassian-connect.json"
+    return f"{settings.BASE_URL}{reverse('jira-connect:descriptor')}"
 
 
 def suggest_user_maps(binding: SiteBinding) -> list[dict[str, str]]:
     """Jira accounts that match members' e-mail addresses (Jira matches hidden e-mails too)."""
-    from bugbridge.jira.client import JiraClient
-    from bugbridge.tracker.models import Membership
-
     mapped = set(binding.user_maps.values_list("user_id", flat=True))
     members = Membership.objects.filter(organization_id=binding.organization_id)
     candidates = [m.user for m in members.select_related("user") if m.user_id not in mapped]
-    found = []
+    found: list[dict[str, str]] = []
     with JiraClient.for_site(binding.site) as client:
         for user in candidates:
-            if not user.email:
-                continue
-            found.extend(_matches(client, user))
+            if user.email:
+                found.extend(_matches(client, user))
     return found
 
 
-def _matches(client: Any, user: Any) -> list[dict[str, str]]:
-    params = {"query": user.email} if client.is_cloud else {"username": user.email}
+def _matches(client: JiraClient, user: Any) -> list[dict[str, str]]:
     try:
-        accounts = client.request("GET", client.api("user/search"), params=params) or []
+        accounts = client.search_users(user.email, max_results=3)
     except jira_errors.JiraError as exc:
         log.info("web.user_map.suggest_failed", user=user.pk, reason=exc.message)
         return []

@@ -21,9 +21,9 @@ _PHRASES = {
     "note_added": "added a note",
     "note_edited": "edited a note",
     "note_deleted": "deleted a note",
-    "linked": "linked {key}",
-    "unlinked": "unlinked {key}",
-    "ticket_created": "created {key}",
+    "ticket_created": "created Jira ticket {key}",
+    "ticket_linked": "linked Jira ticket {key}",
+    "ticket_unlinked": "unlinked Jira ticket {key}",
 }
 
 

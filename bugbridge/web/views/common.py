@@ -36,6 +36,9 @@ def actor(request: HttpRequest) -> Actor:
 
 
 def errors_of(exc: DomainError) -> dict[str, str]:
+    fields = getattr(exc, "fields", None)
+    if fields:
+        return {"general": exc.message, **fields}
     return {exc.field or "general": exc.message}
 
 

@@ -17,7 +17,7 @@ from bugbridge.web.views.issues import group_context
 FIELD_PREFIX = "f_"
 
 
-def _form_state(group: Group, params: Any) -> dict[str, Any]:
+def _form_state(group: Group, params: Any, user: Any = None) -> dict[str, Any]:
     """Sites, projects, issue types and fields for the current choices; Jira trouble is shown."""
     state: dict[str, Any] = {"sites": jira_actions.sites_for(group), "values": params}
     site_id = params.get("site") or (state["sites"][0].pk if state["sites"] else "")
@@ -27,6 +27,11 @@ def _form_state(group: Group, params: Any) -> dict[str, Any]:
         return state
     try:
         site = jira_actions.site_for(group, site_id)
+        if user is not None and not project:
+            # First view of the form: preselect what this person (or the project) used last.
+            defaults = jira_actions.form_defaults(group, site, user)
+            project, issue_type = defaults["jira_project"], defaults["issue_type_id"]
+            state.update(project=project, issuetype=issue_type)
         state["jira_projects"] = jira_actions.jira_projects(site)
         state["issue_types"] = jira_actions.issue_types(site, project)
         state["fields"] = jira_actions.form_fields(site, project, issue_type)
@@ -38,7 +43,7 @@ def _form_state(group: Group, params: Any) -> dict[str, Any]:
 @member_view
 def create_form(request: HttpRequest, pk: int) -> HttpResponse:
     group = access.get_group(request.user, pk)
-    context = {"group": group, **_form_state(group, request.GET)}
+    context = {"group": group, **_form_state(group, request.GET, request.user)}
     return render(request, "web/jira_create.html", context)
 
 

@@ -71,7 +71,7 @@ def connect_token(request: HttpRequest) -> HttpResponse:
             data.get("name", ""),
             data.get("base_url", ""),
             data.get("email", ""),
-            data.get("token", ""),
+            data.get("api_token", ""),
         )
     except DomainError as exc:
         if exc.status_code != 400:
