@@ -9,7 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 KINDS = {
-    "429", "429_reset_only", "rate_limit", "5xx", "slow", "slow_after", "reset", "html", "status"
+    "429",
+    "429_reset_only",
+    "rate_limit",
+    "5xx",
+    "slow",
+    "slow_after",
+    "reset",
+    "html",
+    "status",
 }
 # "slow_after" (added by jira-out): the request takes effect, then the answer waits `delay`.
 

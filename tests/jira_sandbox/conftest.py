@@ -30,6 +30,11 @@ class Receiver:
     url: str
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answers to give, then 200s
+    documents: dict[str, Any] = field(default_factory=dict)  # GET path -> JSON answer
+
+    @property
+    def base(self) -> str:
+        return self.url.rsplit("/", 1)[0]
 
     def events(self) -> list[str]:
         return [r.json.get("webhookEvent", "") for r in self.requests]
@@ -44,6 +49,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            doc = receiver.documents.get(self.path)
+            raw = json.dumps(doc).encode() if doc is not None else b""
+            self.send_response(200 if doc is not None else 404)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
 
         def log_message(self, *args: Any) -> None:
             return
