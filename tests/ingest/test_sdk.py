@@ -32,7 +32,12 @@ def sdk(live_server: Any, project_key: ProjectKey) -> Iterator[Init]:
     yield init
     client = sentry_sdk.get_client()
     client.flush(timeout=10)
+    # The SDK keeps its HTTP connection alive, and with it the live server's request thread and
+    # that thread's database connection; closing the pool lets both end before the test DB goes.
+    pool = getattr(client.transport, "_pool", None)
     client.close()
+    if pool is not None:
+        pool.clear()
     sentry_sdk.get_global_scope().set_client(None)
 
 
