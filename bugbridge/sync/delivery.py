@@ -18,7 +18,7 @@ from django.db import transaction
 
 from bugbridge.jira import formatting
 from bugbridge.jira.client import JiraClient
-from bugbridge.jira.errors import JiraError, JiraNotFound
+from bugbridge.jira.errors import JiraError, JiraNotFound, JiraRateLimited
 from bugbridge.jira.models import SiteBinding, StatusMapping, UserMapping
 from bugbridge.sync.links import SNAPSHOT_FIELDS, apply_snapshot
 from bugbridge.sync.models import ChangeKind, CommentLink, OutboundChange, Ticket
@@ -49,6 +49,8 @@ class Result:
 
     calls: int = 0
     detail: str = ""
+    # Jira rate-limited the read-back after the change: the site should rest this long.
+    pause_seconds: float | None = None
 
 
 def deliver(change: OutboundChange, client: JiraClient) -> Result:
@@ -65,7 +67,7 @@ def deliver(change: OutboundChange, client: JiraClient) -> Result:
     else:
         result = _deliver_comment(change, ticket, binding, client)
     if result.calls:
-        refresh_ticket(ticket, client)
+        result.pause_seconds = refresh_ticket(ticket, client)
     return result
 
 
@@ -81,18 +83,23 @@ def binding_for(change: OutboundChange) -> SiteBinding:
     return binding
 
 
-def refresh_ticket(ticket: Ticket, client: JiraClient) -> None:
-    """Read back what Jira holds, so the webhook echo of our own change reads as old news."""
+def refresh_ticket(ticket: Ticket, client: JiraClient) -> float | None:
+    """Read back what Jira holds, so the webhook echo of our own change reads as old news.
+
+    Returns how long the site should rest when Jira rate-limited this read."""
     try:
         issue = client.get_issue(ticket.key, fields=SNAPSHOT_FIELDS)
     except JiraError as exc:
         # The change itself went through; a stale row is fixed by the next webhook or call.
         log.warning("sync.outbound.snapshot_failed", ticket=ticket.key, error=exc.message)
-        return
+        if isinstance(exc, JiraRateLimited):
+            return exc.retry_after if exc.retry_after is not None else 1.0
+        return None
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
         if locked is not None:
             apply_snapshot(locked, issue)
+    return None
 
 
 # -- assignee -------------------------------------------------------------------------------

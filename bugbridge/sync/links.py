@@ -63,11 +63,14 @@ def create_ticket(
     issue_type = str(values.pop("issuetype", "") or "").strip()
     _require_project_and_type(project, issue_type)
 
-    token = str(values.pop("request_token", "") or uuid.uuid4().hex)
+    given_token = str(values.pop("request_token", "") or "")
+    token = given_token or uuid.uuid4().hex
     with JiraClient.for_site(site) as client:
         body = _create_fields(group, site, client, project, issue_type, values)
         properties = [{"key": ORIGIN_PROPERTY, "value": _origin_marker(group, token)}]
-        created = _create_once(client, body, properties, token)
+        # A token the form carried may have been submitted before (a reload after an error
+        # page): look for its issue before creating.
+        created = _create_once(client, body, properties, token, search_first=bool(given_token))
         issue = client.get_issue(str(created["key"]), fields=SNAPSHOT_FIELDS)
 
     ticket = _store_link(group, site, issue, actor, action="ticket_created")
@@ -154,11 +157,13 @@ def _origin_marker(group: Group, token: str) -> JSON:
     return {"token": token, "group": group.pk, "instance": settings.BASE_URL}
 
 
-def _create_once(client: JiraClient, body: JSON, properties: list[JSON], token: str) -> JSON:
+def _create_once(
+    client: JiraClient, body: JSON, properties: list[JSON], token: str, *, search_first: bool
+) -> JSON:
     """POST the issue; after an unknown outcome, look for the marker before trying again."""
     last: JiraError | None = None
     for attempt in range(_CREATE_ATTEMPTS):
-        if attempt:
+        if attempt or search_first:
             found = _find_by_token(client, token)
             if found is not None:
                 log.info("sync.link.create_recovered", key=found.get("key"), attempt=attempt)

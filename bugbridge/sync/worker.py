@@ -152,6 +152,24 @@ def _fold_into(older: OutboundChange, newer: OutboundChange) -> None:
 # -- processing -----------------------------------------------------------------------------
 
 
+# Sites Jira asked this process to leave alone for a while (by public id, monotonic time).
+# Rows pending at the time are pushed back in the database for every worker; this also holds
+# back changes recorded after the refusal.
+_paused_until: dict[str, float] = {}
+_pause_lock = threading.Lock()
+
+
+def pause_site(site: JiraSite, seconds: float) -> None:
+    key = str(site.public_id)
+    with _pause_lock:
+        _paused_until[key] = max(time.monotonic() + seconds, _paused_until.get(key, 0.0))
+
+
+def site_paused_for(site: JiraSite) -> float:
+    with _pause_lock:
+        return max(0.0, _paused_until.get(str(site.public_id), 0.0) - time.monotonic())
+
+
 class ClientPool:
     """One HTTP client per site for a batch (keeps connections to Jira open)."""
 
@@ -194,16 +212,25 @@ def _attempt(change: OutboundChange, claim: Claim, pool: ClientPool) -> str:
     site = change.ticket.site
     if not site.is_enabled:
         return _fail(change, claim, f"The Jira site {site.name} is disabled.")
+    resting = site_paused_for(site)
+    if resting > 0:
+        # Claimed in the same batch as a change that met a rate limit: wait with it.
+        return _release(change, claim, resting)
     try:
         result = deliver(change, pool.get(site))
     except JiraRateLimited as exc:
-        return _rate_limited(change, claim, exc)
+        wait = _rate_limit_wait(change, exc)
+        pause_site(site, wait)
+        return _rate_limited(change, claim, exc, wait)
     except JiraError as exc:
         if exc.transient:
             return _retry_later(change, claim, exc.message)
         return _fail(change, claim, exc.message)
     except DeliveryRefused as exc:
         return _fail(change, claim, exc.message)
+    if result.pause_seconds:
+        pause_site(site, result.pause_seconds)
+        _hold_site(change.ticket.site_id, result.pause_seconds)
     return _delivered(change, claim, result)
 
 
@@ -289,15 +316,30 @@ def _retry_later(
     return "retry"
 
 
-def _rate_limited(change: OutboundChange, claim: Claim, exc: JiraRateLimited) -> str:
-    # Jira's Retry-After (or X-RateLimit-Reset) holds for the whole site: retrying early only
-    # extends the penalty, so every pending change of the site waits, not just this one.
+def _rate_limit_wait(change: OutboundChange, exc: JiraRateLimited) -> float:
     wait = exc.retry_after if exc.retry_after is not None else backoff_seconds(change.attempts)
-    wait = min(wait, _setting("SYNC_RATE_LIMIT_MAX_WAIT_SECONDS", 3600.0))
-    until = timezone.now() + timedelta(seconds=wait)
+    return min(wait, _setting("SYNC_RATE_LIMIT_MAX_WAIT_SECONDS", 3600.0))
+
+
+def _hold_site(site_id: int, seconds: float) -> None:
+    """Jira's Retry-After (or X-RateLimit-Reset) holds for the whole site: retrying early only
+    extends the penalty, so every pending change of the site waits, not just the one refused."""
+    until = timezone.now() + timedelta(seconds=seconds)
     OutboundChange.objects.filter(
-        ticket__site_id=change.ticket.site_id, state=ChangeState.PENDING, due_at__lt=until
+        ticket__site_id=site_id, state=ChangeState.PENDING, due_at__lt=until
     ).update(due_at=until)
+
+
+def _release(change: OutboundChange, claim: Claim, wait: float) -> str:
+    """Hand a claimed change back untried (it does not count as an attempt)."""
+    OutboundChange.objects.filter(pk=change.pk).update(attempts=max(0, change.attempts - 1))
+    change.attempts = max(0, change.attempts - 1)
+    outcome = _retry_later(change, claim, change.last_error, delay=wait)
+    return "deferred" if outcome == "retry" else outcome
+
+
+def _rate_limited(change: OutboundChange, claim: Claim, exc: JiraRateLimited, wait: float) -> str:
+    _hold_site(change.ticket.site_id, wait)
     DELIVERED.labels(change.kind, "rate_limited").inc()
     log.warning(
         "sync.outbound.rate_limited",
