@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,13 +12,11 @@ from bugbridge.jira.models import AuthMethod, JiraSite
 from jira_sandbox import Sandbox
 from tests.jira.connect.helpers import APP_KEY, BASE_URL, SITE_SECRET, new_kid, rsa_pair
 
-pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-
 
 @pytest.fixture(scope="session")
-def connect_sb() -> Iterator[Sandbox]:
-    with Sandbox() as sb:
-        yield sb
+def connect_sb(sandbox: Sandbox) -> Sandbox:
+    """The session's shared sandbox (tests/conftest.py); it also serves install public keys."""
+    return sandbox
 
 
 @pytest.fixture
