@@ -55,9 +55,20 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, str] = {}
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in {"body", "payload"}]
-        fields[".".join(location) or "body"] = str(error.get("msg", "is not valid"))
+        fields[_field_name(error.get("loc", ()))] = str(error.get("msg", "is not valid"))
     return _error(request, 400, "Some values are not valid.", fields)
+
+
+# Ninja names each error by where it was (body, query, path), then the view's parameter for a
+# schema (e.g. "data"), then the field.
+_SCHEMA_PARAMS = {"data", "params", "page"}
+
+
+def _field_name(loc: Any) -> str:
+    parts = [str(p) for p in loc][1:]
+    if len(parts) > 1 and parts[0] in _SCHEMA_PARAMS:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
 
 
 @api.exception_handler(AuthenticationError)

@@ -140,7 +140,12 @@ class World:
 
 
 @pytest.fixture
-def world(db: Any) -> World:
+def fast_passwords(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db: Any, fast_passwords: None) -> World:
     return World()
 
 
