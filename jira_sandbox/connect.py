@@ -217,3 +217,45 @@ def _register_module_webhooks(site: "Site", app: ConnectInstall) -> None:
             owner=app.key,
         )
         app.webhook_ids.append(hook.id)
+
+
+# Standard parameters Jira appends to every Connect iframe URL (the jwt's qsh covers them).
+IFRAME_PARAMS = {"xdm_e": "", "xdm_c": "channel-sandbox", "cp": "", "lic": "none", "cv": "1001.0.0"}
+
+
+def iframe_url(
+    site: "Site",
+    module_url: str,
+    context: dict[str, str] | None = None,
+    *,
+    user: str | None = None,
+    context_qsh: bool = False,
+    ttl: int = 180,
+) -> str:
+    """The URL Jira loads in an iframe for a module (web panel, glance, configure page).
+
+    `module_url` is the descriptor's URL with `{issue.key}`-style variables, filled from
+    `context`. The jwt: HS256 with the shared secret, iss = clientKey, sub = the viewing user,
+    qsh over GET + the URL relative to the app's baseUrl (or the literal "context-qsh").
+    """
+    from urllib.parse import urlencode
+
+    app = site.connect
+    if app is None or not app.installed:
+        raise ValueError("no Connect app installed on this site")
+    path = module_url
+    for name, value in (context or {}).items():
+        path = path.replace("{" + name + "}", value)
+    params = {**IFRAME_PARAMS, "xdm_e": site.sandbox.url}
+    url = f"{app.base_url}/{path.lstrip('/')}"
+    url += ("&" if "?" in url else "?") + urlencode(params)
+    now = int(time.time())
+    claims = {
+        "iss": app.client_key,
+        "sub": user or site.admin["accountId"],
+        "iat": now,
+        "exp": now + ttl,
+        "qsh": "context-qsh" if context_qsh else qsh_for_url("GET", url, app.base_url),
+        "context": {},
+    }
+    return url + "&jwt=" + jwt.encode(claims, app.shared_secret, algorithm="HS256")
