@@ -157,7 +157,7 @@ def _store(organization: Organization, probe: JiraSite, me: dict[str, Any]) -> C
         "jira.site.connected",
         site=site.pk,
         organization=organization.pk,
-        deployment=site.deployment,
+        deployment=str(site.deployment),
         created=created,
     )
     return ConnectedSite(site, binding, created, account_id, str(me.get("displayName") or ""))

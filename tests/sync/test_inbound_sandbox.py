@@ -199,7 +199,8 @@ def test_echo_of_our_assignment_does_not_reassign_the_other_group(
     assert jira_site.jira.get_issue(key)["fields"]["assignee"]["accountId"] == ada_jira["accountId"]
     echoes = WebhookDelivery.objects.filter(event="jira:issue_updated")
     assert echoes.count() == 2
-    assert all(d.outcome == DeliveryOutcome.APPLIED for d in echoes)
+    # Stale when the worker recorded Jira's answer first, else recognised as the echo.
+    assert {d.outcome for d in echoes} <= {DeliveryOutcome.STALE, DeliveryOutcome.APPLIED}
     assert _fresh(group_a).assignee == ada
     assert _fresh(group_b).assignee == grace
 
