@@ -22,8 +22,8 @@ def parse_quantity(raw: str) -> int:
     return int(raw)
 
 
-def average_basket(totals: list[Decimal]) -> Decimal:
-    return sum(totals, Decimal(0)) / len(totals)
+def average_basket(totals: list[float]) -> float:
+    return sum(totals) / len(totals)
 
 
 def checkout(user: str, item: str, quantity: str) -> Decimal:
