@@ -182,6 +182,8 @@ def _getter(site: "Site", field: str) -> Callable[[Issue], Any]:
         "parent": lambda i: _parent(site, i),
         "priority": lambda i: [i.priority_id],
     }
+    if field.startswith("issue.property["):
+        return _property_getter(field)
     if field not in table:
         raise JiraError(
             400,
@@ -249,3 +251,22 @@ def _sort_key(field: str) -> Callable[[Issue], Any]:
     if field in {"key", "issuekey", "id"}:
         return lambda i: int(i.id)
     return lambda i: str(getattr(i, field, ""))
+
+
+_PROPERTY_FIELD = re.compile(r"^issue\.property\[([^\]]+)\]((?:\.[A-Za-z0-9_]+)*)$")
+
+
+def _property_getter(field: str) -> Callable[[Issue], Any]:
+    """(added by jira-out) `issue.property[key].path.to.value`, as Jira's JQL spells it."""
+    match = _PROPERTY_FIELD.match(field)
+    if match is None:
+        raise JiraError(400, [f"Error in the JQL Query: '{field}' is not a valid property."])
+    key, path = match.group(1), [p for p in match.group(2).split(".") if p]
+
+    def get(issue: Issue) -> Any:
+        value: Any = issue.properties.get(key)
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value is None else str(value)
+
+    return get

@@ -74,6 +74,7 @@ class Project:
     required: dict[str, list[str]] = field(default_factory=dict)  # issuetype id -> field ids
     lead: str = ""
     next_number: int = 1
+    type_key: str = "software"  # (added by jira-out) "service_desk" for a JSM project
 
 
 @dataclass

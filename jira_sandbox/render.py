@@ -96,7 +96,7 @@ def project(site: "Site", project_id: str, version: int = 2) -> dict[str, Any]:
         "id": p.id,
         "key": p.key,
         "name": p.name,
-        "projectTypeKey": "software",
+        "projectTypeKey": p.type_key,
         "simplified": False,
         "avatarUrls": {
             "48x48": f"{base}pid={p.id}&avatarId=10324",

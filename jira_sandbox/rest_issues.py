@@ -17,7 +17,7 @@ from .fieldvalues import (
     rich_text,
     user_ref,
 )
-from .model import Issue, Project
+from .model import Comment, Issue, Project
 from .router import Ctx, Reply, route
 
 ISSUE = "/rest/api/{v}/issue/{key}"
@@ -33,6 +33,7 @@ def create_issue(ctx: Ctx) -> Reply:
     with site.lock:
         spec = _create_spec(ctx, fields)
         issue, events = actions.new_issue(site, spec, site.resolve_user(ctx.actor))
+        issue.properties.update(_body_properties(ctx))
         ctx.events.extend(events)
         body = {"id": issue.id, "key": issue.key, "self": _self(ctx, issue)}
     return Reply(201, body)
@@ -140,7 +141,8 @@ def _changelog(ctx: Ctx, issue: Issue) -> dict[str, Any]:
             "id": h["id"],
             "author": render.user(site, site.find_user(h["author"]), ctx.version),
             "created": _jt(h["created"]),
-            "items": h["items"],
+            # tmp*AccountId exist only in webhook bodies, not in REST changelogs.
+            "items": [{k: v for k, v in i.items() if not k.startswith("tmp")} for i in h["items"]],
         }
         for h in issue.changelog
     ]
@@ -393,7 +395,9 @@ def list_comments(ctx: Ctx) -> dict[str, Any]:
             "startAt": start,
             "maxResults": limit,
             "total": len(ordered),
-            "comments": [render.comment(site, issue, c, ctx.version) for c in page],
+            "comments": [
+                _with_properties(ctx, c, render.comment(site, issue, c, ctx.version)) for c in page
+            ],
         }
 
 
@@ -417,6 +421,7 @@ def add_comment(ctx: Ctx) -> Reply:
         issue = site.issue(ctx.params["key"])
         ctx.events.extend(actions.add_comment(site, issue.key, text, adf, ctx.actor, visibility))
         c = issue.comments[-1]
+        c.properties.update(_body_properties(ctx))
         return Reply(201, render.comment(site, issue, c, ctx.version))
 
 
@@ -447,3 +452,25 @@ def delete_comment(ctx: Ctx) -> Reply:
         issue = site.issue(ctx.params["key"])
         ctx.events.extend(actions.delete_comment(site, issue.key, ctx.params["cid"], ctx.actor))
     return Reply(204)
+
+
+def _body_properties(ctx: Ctx) -> dict[str, Any]:
+    """(added by jira-out) `properties: [{key, value}]` in a create-issue or add-comment body:
+    Jira stores them with the entity in the same call."""
+    raw = ctx.json().get("properties") or []
+    if not isinstance(raw, list):
+        raise JiraError(400, ["Properties must be a list of {key, value} objects."])
+    out: dict[str, Any] = {}
+    for prop in raw:
+        if not isinstance(prop, dict) or not prop.get("key"):
+            raise JiraError(400, ["Each property needs a key."])
+        out[str(prop["key"])] = prop.get("value")
+    return out
+
+
+def _with_properties(ctx: Ctx, comment: Comment, rendered: dict[str, Any]) -> dict[str, Any]:
+    """(added by jira-out) `expand=properties` on comment reads."""
+    if "properties" in (ctx.q("expand") or ""):
+        props = [{"key": k, "value": v} for k, v in comment.properties.items()]
+        rendered = {**rendered, "properties": props}
+    return rendered
