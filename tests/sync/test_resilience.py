@@ -97,12 +97,15 @@ def test_reset_only_header_pushes_the_whole_site_back(
     env: JiraEnv, make_group: Callable[..., Group], owner: Any
 ) -> None:
     (g1, _), (g2, _) = _linked_groups(env, make_group, 2)
-    env.jira.set_fault(kind="429_reset_only", method="GET", count=1)
+    env.jira.set_fault(kind="429_reset_only", method="GET", count=1, retry_after=120)
     services.set_group_status(g1, GroupStatus.RESOLVED, Actor.member(owner))
     worker.run_once(limit=1)
     services.set_group_status(g2, GroupStatus.RESOLVED, Actor.member(owner))
     first = OutboundChange.objects.get(group=g1)
-    # X-RateLimit-Reset has minute precision and lies at least a minute ahead.
+    # X-RateLimit-Reset (minute precision, no Retry-After) says when to come back; that is
+    # far beyond any backoff step here.
+    reset = env.sb.request_log[-1]
+    assert reset[4] == 429
     assert first.due_at >= timezone.now() + timedelta(seconds=30)
     assert "rate" in first.last_error.lower() or "429" in first.last_error
     # A change recorded after the refusal waits too, untried.
