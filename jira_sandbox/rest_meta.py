@@ -278,7 +278,8 @@ def createmeta_old(ctx: Ctx) -> dict[str, Any]:
 
 
 def _old_project_meta(ctx: Ctx, p: Project, expand: bool) -> dict[str, Any]:
-    out = project_json(ctx, p)
+    full = project_json(ctx, p)
+    out = {k: full[k] for k in ("self", "id", "key", "name", "avatarUrls")}
     types = []
     for t in p.issue_types:
         meta = _meta_type(ctx, t)

@@ -286,12 +286,17 @@ def _link_json(ctx: Ctx, issue: Issue, link: dict[str, Any]) -> dict[str, Any]:
 
 
 @route("GET", LINKS, "getRemoteIssueLinks")
-def links_list(ctx: Ctx) -> list[dict[str, Any]]:
+def links_list(ctx: Ctx) -> Any:
+    """All links as an array; with ?globalId= the single matching link object."""
     with ctx.site.lock:
         issue = ctx.site.issue(ctx.params["key"])
         global_id = ctx.q("globalId")
-        links = [lk for lk in issue.remote_links if global_id in (None, lk.get("globalId"))]
-        return [_link_json(ctx, issue, lk) for lk in links]
+        if global_id is None:
+            return [_link_json(ctx, issue, lk) for lk in issue.remote_links]
+        for lk in issue.remote_links:
+            if lk.get("globalId") == global_id:
+                return _link_json(ctx, issue, lk)
+        raise JiraError(404, [f"No remote link with globalId '{global_id}'."])
 
 
 @route("POST", LINKS, "createOrUpdateRemoteIssueLink")

@@ -50,7 +50,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.send_header("content-length", "0")
             self.end_headers()
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             doc = receiver.documents.get(self.path)
             raw = json.dumps(doc).encode() if doc is not None else b""
             self.send_response(200 if doc is not None else 404)

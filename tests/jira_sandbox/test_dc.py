@@ -49,7 +49,7 @@ def test_dc_webhook_changelog_uses_keys(dc_site: Site, receiver: Receiver) -> No
     dc_site.act_create("x")
     dc_site.act_assign("BB-1", "bob")
     dc_site.act_comment("BB-1", "hi")
-    created, assigned, commented, twin = (r.json for r in receiver.requests)
+    _created, assigned, commented, twin = (r.json for r in receiver.requests)
     item = assigned["changelog"]["items"][0]
     assert item["to"] == bob["key"] and "fieldId" not in item and "tmpToAccountId" not in item
     assert "accountId" not in assigned["user"] and assigned["user"]["name"] == "admin"

@@ -26,7 +26,7 @@ def test_createmeta_cloud(site: Site) -> None:
     fields = _get(site, "/rest/api/3/issue/createmeta/OPS/issuetypes/10004").json()["fields"]
     by_id = {f["fieldId"]: f for f in fields}
     assert by_id["customfield_10010"]["required"] is True
-    assert [o["value"] for o in by_id["customfield_10010"]["allowedValues"]][0] == "Critical"
+    assert next(o["value"] for o in by_id["customfield_10010"]["allowedValues"]) == "Critical"
     assert by_id["summary"]["required"] is True
     assert by_id["customfield_10011"]["schema"]["type"] == "array"
     paged = _get(site, "/rest/api/3/issue/createmeta/OPS/issuetypes/10004", maxResults=2).json()

@@ -69,7 +69,8 @@ def test_issue_picker(site: Site) -> None:
 
 def test_issue_properties_badge(site: Site) -> None:
     _seed(site, 1)
-    url = f"{site.base_url}/rest/api/3/issue/BB-1/properties/com.atlassian.jira.issue:app:glance:status"
+    prop = "com.atlassian.jira.issue:app:glance:status"
+    url = f"{site.base_url}/rest/api/3/issue/BB-1/properties/{prop}"
     badge = {"type": "badge", "value": {"label": "3"}}
     assert httpx.put(url, json=badge, auth=ADMIN).status_code == 201
     assert httpx.put(url, json=badge, auth=ADMIN).status_code == 200
