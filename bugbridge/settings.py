@@ -104,7 +104,9 @@ def _database() -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+        # A file (not :memory:) so live-server threads share it; one per test process so
+        # concurrent runs never share a database.
+        config["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
     return config
 
 
