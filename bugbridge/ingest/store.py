@@ -11,12 +11,11 @@ saves the group-user insert.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import structlog
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Greatest, Least
 
 from bugbridge.ingest.normalize import NormalizedEvent
@@ -54,7 +53,7 @@ def _store(project_id: int, event: NormalizedEvent, fingerprint: str) -> Stored:
     group, created = _get_or_create_group(project_id, event, fingerprint)
     _insert_event(project_id, group.pk, event)
     new_user = _add_group_user(group.pk, event.user_ident)
-    _bump_group(group.pk, event, new_user)
+    _bump_group(group, event, new_user)
     regressed = group.status == GroupStatus.RESOLVED and _maybe_regress(group.pk, event.release)
     log.info(
         "ingest.event.stored",
@@ -135,36 +134,36 @@ def _add_group_user(group_id: int, ident: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def _bump_group(group_id: int, event: NormalizedEvent, new_user: bool) -> None:
+def _bump_group(group: Group, event: NormalizedEvent, new_user: bool) -> None:
     at = Value(event.timestamp, output_field=DateTimeField())
-    # SET expressions read the row as it was before the update, so "is this the latest event"
-    # compares against the old last_seen. No read-modify-write: concurrent events all count.
-    is_latest = {"last_seen__lte": event.timestamp}
-    Group.objects.filter(pk=group_id).update(
-        times_seen=F("times_seen") + 1,
-        users_seen=F("users_seen") + int(new_user),
-        first_seen=Least(F("first_seen"), at),
-        last_seen=Greatest(F("last_seen"), at),
-        title=_if(is_latest, event.title, "title"),
-        culprit=_if(is_latest, event.culprit, "culprit"),
-        level=_if(is_latest, event.level, "level"),
-        **_release_updates(event.release),
-    )
-
-
-def _if(condition: dict[str, datetime], value: str, field: str) -> Case:
-    return Case(When(**condition, then=Value(value)), default=F(field))
-
-
-def _release_updates(release: str) -> dict[str, Any]:
-    if not release:
-        return {}
-    return {
-        "last_release": Value(release),
-        "first_release": Case(
-            When(first_release="", then=Value(release)), default=F("first_release")
-        ),
+    # Counters and first/last seen are computed by the database from the row as it is, so
+    # concurrent events all count. No read-modify-write of a counter.
+    updates: dict[str, Any] = {
+        "times_seen": F("times_seen") + 1,
+        "first_seen": Least(F("first_seen"), at),
+        "last_seen": Greatest(F("last_seen"), at),
     }
+    if new_user:
+        updates["users_seen"] = F("users_seen") + 1
+    updates |= _display_updates(group, event)
+    Group.objects.filter(pk=group.pk).update(**updates)
+
+
+def _display_updates(group: Group, event: NormalizedEvent) -> dict[str, str]:
+    """Title, culprit, level and releases follow the latest event, as in Sentry.
+
+    These are plain values decided from the row read at the start of the event. A concurrent
+    event may win the last write, which only decides which of two current titles is shown; it
+    never loses a count. Unchanged values are left out to keep the UPDATE small.
+    """
+    wanted: dict[str, str] = {}
+    if event.timestamp >= group.last_seen:
+        wanted |= {"title": event.title, "culprit": event.culprit, "level": event.level}
+    if event.release:
+        wanted["last_release"] = event.release
+        if not group.first_release:
+            wanted["first_release"] = event.release
+    return {name: value for name, value in wanted.items() if getattr(group, name) != value}
 
 
 def _maybe_regress(group_id: int, release: str) -> bool:
