@@ -46,7 +46,7 @@ def _visible_site(request: HttpRequest, public_id: uuid.UUID) -> JiraSite | None
         JiraSite.objects.filter(
             public_id=public_id,
             is_enabled=True,
-            bindings__organization__memberships__user=request.user,
+            bindings__organization__memberships__user_id=request.user.pk,
         )
         .distinct()
         .first()
