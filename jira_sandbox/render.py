@@ -170,6 +170,8 @@ def issue_fields(site: "Site", i: Issue, version: int = 2, webhook: bool = False
         "status": status(site, i.status_id, version),
         "components": [],
         "timeoriginalestimate": None,
+        "timeestimate": None,
+        "aggregatetimeoriginalestimate": None,
         "description": rich(i.description, i.description_adf, version),
         "timetracking": {},
         "security": None,
@@ -188,8 +190,13 @@ def issue_fields(site: "Site", i: Issue, version: int = 2, webhook: bool = False
     fields.update(custom_values(site, i, version))
     if i.parent_id and i.parent_id in site.issues_by_id:
         fields["parent"] = _issue_ref(site, site.issues_by_id[i.parent_id], version)
-    if not webhook:
+    if not webhook or site.is_dc:
+        # Server/DC webhooks carry the comments and worklog inside the issue; Cloud's don't.
         fields["comment"] = comment_page(site, i, version)
+    if webhook and site.is_dc:
+        fields["comment"].pop("self")  # Server's embedded comment page has no self link
+        fields["worklog"] = {"startAt": 0, "maxResults": 20, "total": 0, "worklogs": []}
+        fields.pop("security", None)
     return fields
 
 
