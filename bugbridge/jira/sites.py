@@ -108,6 +108,9 @@ def _server_info(site: JiraSite, transport: httpx.BaseTransport | None) -> dict[
         raise SiteConnectError(
             f"Jira could not be reached: {exc.message}", field="base_url"
         ) from exc
+    except errors.JiraAuthError as exc:
+        # Jira refuses bad credentials even on its anonymous endpoints.
+        raise _credentials_refused(site, exc) from exc
     except errors.JiraError as exc:
         raise SiteConnectError(
             f"This does not look like a Jira site ({exc.message}).", field="base_url"
@@ -117,14 +120,22 @@ def _server_info(site: JiraSite, transport: httpx.BaseTransport | None) -> dict[
     return info
 
 
+def _credentials_refused(site: JiraSite, exc: errors.JiraError) -> SiteConnectError:
+    if not site.account_email:
+        return SiteConnectError(
+            "Jira refused the token. A Jira Cloud API token needs its account's e-mail address; "
+            "a Data Center personal access token needs none.",
+            field="account_email",
+        )
+    return SiteConnectError(f"Jira refused these credentials: {exc.message}", field="api_token")
+
+
 def _myself(site: JiraSite, transport: httpx.BaseTransport | None) -> dict[str, Any]:
     try:
         with JiraClient(site, transport=transport) as client:
             me: dict[str, Any] = client.myself()
     except errors.JiraAuthError as exc:
-        raise SiteConnectError(
-            f"Jira refused these credentials: {exc.message}", field="api_token"
-        ) from exc
+        raise _credentials_refused(site, exc) from exc
     except errors.JiraError as exc:
         raise SiteConnectError(f"Jira could not check the credentials: {exc.message}") from exc
     if not (me.get("accountId") or me.get("name")):

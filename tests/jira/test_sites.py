@@ -1,0 +1,134 @@
+"""Connecting a site by token, against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from bugbridge.jira import sites
+from bugbridge.jira.models import JiraSite, SiteBinding
+from bugbridge.tracker.models import Organization
+from jira_sandbox import Sandbox, Site
+
+
+@pytest.fixture
+def jira(sandbox: Sandbox) -> Site:
+    import uuid
+
+    return sandbox.add_site(f"conn{uuid.uuid4().hex[:8]}")
+
+
+def test_connect_cloud_by_api_token(jira: Site, organization: Organization, settings: Any) -> None:
+    settings.BASE_URL = "https://bugs.example.com"
+
+    connected = sites.connect_token_site(
+        organization,
+        base_url=jira.base_url + "/",
+        email="admin@example.com",
+        token="admin-token",
+        name="Acme Jira",
+    )
+
+    site = JiraSite.objects.get()
+    assert connected.created and connected.site == site
+    assert (site.name, site.base_url, site.auth_method, site.deployment) == (
+        "Acme Jira",
+        jira.base_url,
+        "api_token",
+        "cloud",
+    )
+    assert connected.account_id == jira.admin["accountId"]
+    assert SiteBinding.objects.get(site=site).organization == organization
+    assert len(site.webhook_secret) >= 32
+    assert sites.webhook_url(site) == f"https://bugs.example.com/jira/webhooks/{site.public_id}/"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT api_token, webhook_secret FROM jira_jirasite")
+        token, secret = cursor.fetchone()
+    assert "admin-token" not in token and site.webhook_secret not in secret
+
+
+def test_wrong_token_is_refused_and_nothing_stored(jira: Site, organization: Organization) -> None:
+    with pytest.raises(sites.SiteConnectError) as excinfo:
+        sites.connect_token_site(
+            organization, base_url=jira.base_url, email="admin@example.com", token="nope"
+        )
+    assert excinfo.value.field == "api_token"
+    assert not JiraSite.objects.exists()
+
+
+def test_unreachable_site(organization: Organization) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(sites.SiteConnectError) as excinfo:
+        sites.connect_token_site(
+            organization, base_url=f"http://127.0.0.1:{port}", email="a@b.c", token="t"
+        )
+    assert excinfo.value.field == "base_url"
+    assert not JiraSite.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["", "acme.atlassian.net", "ftp://x"])
+def test_bad_address(organization: Organization, url: str) -> None:
+    with pytest.raises(sites.SiteConnectError) as excinfo:
+        sites.connect_token_site(organization, base_url=url, email="a@b.c", token="t")
+    assert excinfo.value.field == "base_url"
+
+
+def test_cloud_needs_the_account_email(jira: Site, organization: Organization) -> None:
+    with pytest.raises(sites.SiteConnectError) as excinfo:
+        sites.connect_token_site(organization, base_url=jira.base_url, token="admin-token")
+    assert excinfo.value.field == "account_email"
+
+
+def test_second_organization_shares_the_site(jira: Site, organization: Organization) -> None:
+    other = Organization.objects.create(name="Other", slug="other")
+    first = sites.connect_token_site(
+        organization, base_url=jira.base_url, email="admin@example.com", token="admin-token"
+    )
+    second = sites.connect_token_site(
+        other, base_url=jira.base_url, email="admin@example.com", token="admin-token"
+    )
+
+    assert first.site.pk == second.site.pk and not second.created
+    assert SiteBinding.objects.filter(site=first.site).count() == 2
+    assert first.site.webhook_secret == JiraSite.objects.get().webhook_secret
+
+
+def test_data_center_by_personal_access_token(sandbox: Sandbox, organization: Organization) -> None:
+    import uuid
+
+    dc = sandbox.add_site(f"dc{uuid.uuid4().hex[:8]}", deployment="dc")
+
+    connected = sites.connect_token_site(organization, base_url=dc.base_url, token="admin-pat")
+
+    assert (connected.site.deployment, connected.site.auth_method) == ("dc", "pat")
+    assert connected.account_id == "admin"
+    assert sites.webhook_url_with_secret(connected.site).endswith(
+        f"?secret={connected.site.webhook_secret}"
+    )
+
+
+def test_rotate_secret(jira: Site, organization: Organization) -> None:
+    site = sites.connect_token_site(
+        organization, base_url=jira.base_url, email="admin@example.com", token="admin-token"
+    ).site
+    old = site.webhook_secret
+
+    new = sites.rotate_webhook_secret(site)
+
+    assert new != old and JiraSite.objects.get().webhook_secret == new
+
+
+def test_connection_account_is_asked_once(jira: Site, organization: Organization) -> None:
+    from django.core.cache import cache
+
+    site = sites.connect_token_site(
+        organization, base_url=jira.base_url, email="admin@example.com", token="admin-token"
+    ).site
+    cache.clear()
+
+    assert sites.connection_account_id(site) == jira.admin["accountId"]
