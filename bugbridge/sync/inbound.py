@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -30,8 +30,9 @@ from bugbridge.jira.models import (
     SiteBinding,
     StatusMapping,
     UserMapping,
+    WebhookDelivery,
 )
-from bugbridge.jira.webhooks.payload import CommentData, IssueState, JiraUser
+from bugbridge.jira.webhooks.payload import CommentData, IssueState, JiraUser, parse_jira_time
 from bugbridge.sync.models import (
     ChangeKind,
     ChangeState,
@@ -105,7 +106,7 @@ def targets_for(site: JiraSite, ticket: Ticket) -> list[Target]:
 # -- identity -------------------------------------------------------------------------------
 
 
-def member_for_jira_user(binding: SiteBinding, jira_user: JiraUser) -> AbstractBaseUser | None:
+def member_for_jira_user(binding: SiteBinding, jira_user: JiraUser) -> User | None:
     """The organization member a Jira person is: by UserMapping, else by a visible e-mail."""
     members = Membership.objects.filter(organization_id=binding.organization_id)
     mapping = (
@@ -400,6 +401,10 @@ def apply_comment(
             return _delete_notes(links, data, actor)
         if not links:
             return _import_comment(site, ticket, data, actor)
+        if _newer_comment_applied(site, data):
+            return InboundResult(
+                DeliveryOutcome.STALE, f"a newer text of comment {data.comment_id} is applied"
+            )
         return _edit_notes(links, data, actor)
 
 
@@ -429,6 +434,23 @@ def _import_comment(
         )
     log.info("sync.inbound.comment_imported", site=site.pk, ticket=ticket.key, notes=len(targets))
     return _applied(f"comment {data.comment_id} added as a note on {len(targets)} group(s)")
+
+
+def _newer_comment_applied(site: JiraSite, data: CommentData) -> bool:
+    """Whether an applied delivery already carried a later edit of this comment.
+
+    Edits arrive out of order like everything else; the comment's own `updated` orders them.
+    """
+    if data.updated is None:
+        return False
+    applied = WebhookDelivery.objects.filter(
+        site=site, outcome=DeliveryOutcome.APPLIED, body__comment__id=data.comment_id
+    ).values_list("body__comment__updated", flat=True)
+    for value in applied:
+        seen = parse_jira_time(value)
+        if seen is not None and seen > data.updated:
+            return True
+    return False
 
 
 def _edit_notes(links: list[CommentLink], data: CommentData, actor: Actor) -> InboundResult:

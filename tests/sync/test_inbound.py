@@ -592,3 +592,19 @@ def test_now_is_used_for_refreshed_at(site: JiraSite, group: Group) -> None:
     deliver(site, issue_body(updated=at(1)))
     refreshed_at = Ticket.objects.get(issue_id="10001").refreshed_at
     assert refreshed_at is not None and refreshed_at >= before
+
+
+def test_an_older_edit_arriving_late_is_stale(site: JiraSite, group: Group) -> None:
+    from bugbridge.jira.webhooks.delivery import handle_verified_delivery
+
+    def edit(text: str, when: datetime) -> str:
+        body = comment_body("comment_updated", text=text)
+        body["comment"]["updated"] = jira_time(when)
+        result = handle_verified_delivery(site, None, body, {})
+        return str(result.payload["status"])
+
+    handle_verified_delivery(site, None, comment_body("comment_created", text="first"), {})
+
+    assert edit("third", at(3)) == "applied"
+    assert edit("second", at(2)) == "stale"
+    assert Note.objects.get(group=group).body == "third"
