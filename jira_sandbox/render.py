@@ -203,13 +203,28 @@ def issue_fields(site: "Site", i: Issue, version: int = 2, webhook: bool = False
 def custom_values(site: "Site", i: Issue, version: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for fid, fdef in site.custom_fields.items():
-        value = i.custom.get(fid)
-        if fdef.schema.get("custom", "").endswith(":userpicker") and value:
-            value = user(site, site.users.get(value), version)
-        elif fdef.schema.get("custom", "").endswith(":textarea") and version == 3:
-            value = text_to_adf(value) if isinstance(value, str) else value
-        out[fid] = value
+        kind = fdef.schema.get("custom", "").rsplit(":", 1)[-1]
+        out[fid] = _custom_value(site, kind, i.custom.get(fid), version)
     return out
+
+
+def _custom_value(site: "Site", kind: str, value: Any, version: int) -> Any:
+    if value is None:
+        return None
+    if kind == "userpicker":
+        return user(site, site.users.get(value), version)
+    if kind == "textarea":
+        return text_to_adf(value) if version == 3 else value
+    if kind == "select":
+        return _option(site, value, version)
+    if kind == "multiselect":
+        return [_option(site, v, version) for v in value]
+    return value
+
+
+def _option(site: "Site", opt: dict[str, Any], version: int) -> dict[str, Any]:
+    base = f"{site.base_url}/rest/api/{version}/customFieldOption"
+    return {"self": f"{base}/{opt['id']}", "value": opt["value"], "id": opt["id"]}
 
 
 def comment_page(site: "Site", i: Issue, version: int) -> dict[str, Any]:

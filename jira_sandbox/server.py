@@ -20,6 +20,7 @@ from . import rest_issues, rest_meta, rest_search, rest_users, rest_webhooks  # 
 from .auth import authenticate
 from .errors import JiraError
 from .faults import Fault, rate_limit_reset
+from .oauth import OAuthServer
 from .router import Ctx, Reply, find_route
 from .site import Site
 from .util import MonotonicClock
@@ -60,6 +61,9 @@ class Sandbox:
         self.host, self.port = host, port
         self.dispatcher = AsyncDispatcher()
         self.connect_keys: dict[str, str] = {}  # kid -> PEM public key
+        self.oauth = OAuthServer(self)
+        # (site name, user ref) that consents on GET /authorize; default: first site's admin.
+        self.oauth_consent: tuple[str, str | None] | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.app = Starlette(
@@ -115,6 +119,7 @@ class Sandbox:
                 raise ValueError(f"site name {name!r} taken or reserved")
             default = "1001.0.0" if deployment == "cloud" else "9.12.0"
             site = Site(self, name, deployment, version or default)
+            site.oauth_clients.update(self.oauth.apps)
             self.sites[name] = site
             return site
 
@@ -130,11 +135,45 @@ class Sandbox:
             return await handle_control(self, request, path[len("/_control") :])
         if path.startswith("/_connect-keys/"):
             return self._connect_key(path.rsplit("/", 1)[-1])
+        if path in {"/authorize", "/oauth/token", "/oauth/token/accessible-resources"}:
+            return await self.oauth.handle(request, path)
+        if path.startswith("/ex/jira/"):
+            return await self._cloud_id_request(request, path[len("/ex/jira/") :])
         name, _, rest = path[1:].partition("/")
         site = self.sites.get(name)
         if site is None:
             return JSONResponse({"errorMessages": [f"No site '{name}'."], "errors": {}}, 404)
         return await self._site_request(site, request, "/" + rest)
+
+    async def _cloud_id_request(self, request: Request, tail: str) -> Response:
+        """api.atlassian.com/ex/jira/{cloudid}/... routing for OAuth 2.0 clients."""
+        cloud_id, _, rest = tail.partition("/")
+        site = next((s for s in self.sites.values() if s.cloud_id == cloud_id), None)
+        if site is None or site.is_dc:
+            return JSONResponse({"code": 404, "message": "Site not found"}, 404)
+        return await self._site_request(site, request, "/" + rest)
+
+    def add_oauth_app(self, client_id: str, client_secret: str) -> None:
+        """Register an OAuth 2.0 (3LO) app with the sandbox's auth server (all sites)."""
+        self.oauth.add_app(client_id, client_secret)
+
+    def oauth_authorize(
+        self, client_id: str, site: Site, user: str | None = None, scopes: list[str] | None = None
+    ) -> str:
+        """Skip the browser: consent as `user` on `site` and get an authorization code."""
+        default = [
+            "read:jira-work",
+            "write:jira-work",
+            "read:jira-user",
+            "manage:jira-webhook",
+            "offline_access",
+        ]
+        return self.oauth.authorize(client_id, site, user, scopes or default)
+
+    @property
+    def api_url(self) -> str:
+        """Stand-in for https://api.atlassian.com (REST base {api_url}/ex/jira/{cloudid})."""
+        return self.url
 
     def _connect_key(self, kid: str) -> Response:
         pem = self.connect_keys.get(kid)

@@ -1,6 +1,7 @@
 """One Jira site (tenant): its state and the actions a person can take in it."""
 
 import threading
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,7 @@ class Site:
         self.webhook_timeout = 5.0
         self.connect: ConnectInstall | None = None
         self.oauth_clients: dict[str, str] = {}  # client id -> client secret
+        self.cloud_id = str(uuid.uuid4())  # OAuth 2.0 routes: {sb.url}/ex/jira/{cloud_id}/...
         self._seq = {"issue": 10000, "comment": 10000, "changelog": 10000, "webhook": 1}
         self.admin = self._seed()
 
