@@ -12,7 +12,7 @@ in what `fields` leaves out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -32,7 +32,13 @@ from bugbridge.jira.models import (
     UserMapping,
     WebhookDelivery,
 )
-from bugbridge.jira.webhooks.payload import CommentData, IssueState, JiraUser, parse_jira_time
+from bugbridge.jira.webhooks.payload import (
+    CommentData,
+    IssueState,
+    JiraUser,
+    issue_state,
+    parse_jira_time,
+)
 from bugbridge.sync.models import (
     ChangeKind,
     ChangeState,
@@ -155,6 +161,37 @@ def apply_issue_state(site: JiraSite, state: IssueState) -> InboundResult:
         notes += _apply_status(ticket, state, targets, actor)
         _remember(ticket, state)
     return _applied("; ".join(notes) or "nothing to change")
+
+
+def apply_pushed_snapshot(
+    site: JiraSite, issue: dict[str, Any], pushed: Collection[str]
+) -> InboundResult:
+    """For the outbound worker, after a successful call: record what it pushed, then apply the
+    rest of the issue it read back as if Jira had delivered it.
+
+    Moving the watermark past a person's change that Jira has not delivered yet (deliveries
+    can be 30 minutes late) would otherwise lose that change: its delivery would be stale.
+    `pushed` names what the call changed ("assignee", "status"); those are Bugbridge's own
+    and never applied back to the other groups.
+    """
+    state = issue_state({"issue": issue})
+    if state is None:
+        return _ignored("no issue id in the snapshot")
+    with transaction.atomic():
+        ticket = _locked_ticket(site, state.issue_id)
+        if ticket is None:
+            return _ignored(f"issue {state.key} is not linked")
+        _record_pushed(ticket, state, pushed)
+        return apply_issue_state(site, state)
+
+
+def _record_pushed(ticket: Ticket, state: IssueState, pushed: Collection[str]) -> None:
+    if "assignee" in pushed and state.assignee_known:
+        ticket.assignee_account_id = state.assignee.ident if state.assignee else ""
+    if "status" in pushed and state.status_id:
+        ticket.status_id = state.status_id
+        ticket.status_category = state.status_category or ticket.status_category
+    ticket.save(update_fields=["assignee_account_id", "status_id", "status_category"])
 
 
 def _is_stale(ticket: Ticket, state: IssueState) -> bool:
@@ -530,6 +567,7 @@ __all__: list[Any] = [
     "apply_comment",
     "apply_issue_deleted",
     "apply_issue_state",
+    "apply_pushed_snapshot",
     "author_label",
     "classify_status",
     "comment_written_by_bugbridge",

@@ -608,3 +608,25 @@ def test_an_older_edit_arriving_late_is_stale(site: JiraSite, group: Group) -> N
     assert edit("third", at(3)) == "applied"
     assert edit("second", at(2)) == "stale"
     assert Note.objects.get(group=group).body == "third"
+
+
+def test_snapshot_after_a_push_applies_a_persons_undelivered_change(
+    site: JiraSite, group: Group, project: Project, ada: Any, owner: Any
+) -> None:
+    from bugbridge.sync.inbound import apply_pushed_snapshot
+
+    other = make_group(project, title="KeyError")
+    GroupLink.objects.create(group=other, ticket=Ticket.objects.get(issue_id="10001"))
+    # Bugbridge resolved `group` and its worker moved the ticket to Done (at 2s); someone had
+    # assigned Ada in Jira at 1s, and that delivery is still on its way.
+    services.set_group_status(group, GroupStatus.RESOLVED, Actor.member(owner))
+    snapshot = issue_body(updated=at(2), status="Done", assignee=person(ADA, "Ada"))["issue"]
+
+    result = apply_pushed_snapshot(site, snapshot, {"status"})
+
+    assert result.outcome == DeliveryOutcome.APPLIED
+    assert (refreshed(group).assignee, refreshed(other).assignee) == (ada, ada)
+    # The pushed status is Bugbridge's own: the other group is not resolved by it.
+    assert refreshed(other).status == GroupStatus.UNRESOLVED
+    late = deliver(site, issue_body(updated=at(1), assignee=person(ADA, "Ada")))
+    assert late.outcome == DeliveryOutcome.STALE
