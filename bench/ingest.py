@@ -133,7 +133,10 @@ def recreate_pg_database(url: str) -> None:
 
 def manage(env: dict[str, str], *args: str) -> str:
     command = [PYTHON, "-m", "bugbridge.manage", *args]
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    # The command line is built here from fixed arguments, never from outside input.
+    done = subprocess.run(  # noqa: S603
+        command, env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"{shlex.join(command)} failed:\n{done.stderr[-3000:]}")
     return done.stdout
@@ -151,7 +154,7 @@ def start_server(args: argparse.Namespace, env: dict[str, str]) -> Server:
         "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
         "--threads", str(args.threads), "--worker-class", "gthread", "--log-level", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603
     server = Server(process=process, base_url=f"http://127.0.0.1:{port}", env=env)
     wait_ready(server)
     return server
@@ -257,19 +260,23 @@ def machine() -> str:
     )
 
 
+def load_average() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def summary_row(args: argparse.Namespace, results: Results, stored: dict[str, Any]) -> str:
     errors = results.sent - results.ok
     return (
-        f"| {args.database} | {args.senders} | {args.workers}×{args.threads} | {results.ok} "
+        f"| {args.database} | {args.senders} | {args.workers}x{args.threads} | {results.ok} "
         f"| {results.seconds:.1f} | **{results.rate:.0f}** | {results.percentile(0.5):.1f} "
         f"| {results.percentile(0.95):.1f} | {results.percentile(0.99):.1f} | {errors} "
-        f"| {stored['events']} / {stored['groups']} |"
+        f"| {stored['events']} / {stored['groups']} | {load_average()} |"
     )
 
 
 def print_results(args: argparse.Namespace, results: Results, stored: dict[str, Any]) -> None:
     print(f"database        {args.database}")
-    print(f"senders         {args.senders} (gunicorn {args.workers} workers × {args.threads})")
+    print(f"senders         {args.senders} (gunicorn {args.workers} workers x {args.threads})")
     print(f"events sent     {results.sent} in {results.seconds:.2f} s, statuses {results.statuses}")
     print(f"throughput      {results.rate:.0f} events/s")
     mean = statistics.mean(results.latencies) * 1000 if results.latencies else 0.0
@@ -278,6 +285,7 @@ def print_results(args: argparse.Namespace, results: Results, stored: dict[str, 
         f"p95 {results.percentile(0.95):.1f}  p99 {results.percentile(0.99):.1f}"
     )
     print(f"stored          {stored}")
+    print(f"load average    {load_average()} (1/5/15 min, after the run)")
 
 
 def write_docs(row: str, command: str) -> None:
@@ -314,9 +322,9 @@ def _empty_section() -> str:
             + machine()
             + ". Latencies in ms.",
             "",
-            "| database | senders | gunicorn workers×threads | events | seconds | events/s "
-            "| p50 | p95 | p99 | errors | stored events / groups |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| database | senders | gunicorn workersxthreads | events | seconds | events/s "
+            "| p50 | p95 | p99 | errors | stored events / groups | load avg after |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
             "",
             "Commands:",
             "",

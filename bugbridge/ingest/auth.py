@@ -53,9 +53,10 @@ def authenticate(project_id: str, public_key: str | None) -> ProjectKey:
             "No sentry_key: send the X-Sentry-Auth header, the sentry_key query parameter "
             "or a DSN in the envelope header.",
         )
-    key = ProjectKey.objects.filter(public_key=public_key[:32]).first()
-    if key is None or key.public_key != public_key:
-        raise IngestError(403, "unknown_key", "Unknown sentry_key: check the DSN.")
+    try:
+        key = ProjectKey.objects.get(public_key=public_key)
+    except ProjectKey.DoesNotExist:
+        raise IngestError(403, "unknown_key", "Unknown sentry_key: check the DSN.") from None
     if str(key.project_id) != project_id:
         raise _wrong_project(project_id)
     if not key.is_active:

@@ -87,9 +87,11 @@ def _ingest(request: HttpRequest, project_id: str, endpoint: _Endpoint) -> str |
 
 
 def _store_all(key: ProjectKey, events: list[NormalizedEvent]) -> None:
-    # One transaction per request: all of its events are stored, or (on an error) none.
+    keyed = sorted(((fingerprint_hash(e.data), e) for e in events), key=lambda pair: pair[0])
+    # One transaction per request: all of its events are stored, or (on an error) none. Groups
+    # are touched in fingerprint order, so two multi-event envelopes cannot deadlock on them.
     with transaction.atomic():
-        stored = [store_event(key.project_id, e, fingerprint_hash(e.data)) for e in events]
+        stored = [store_event(key.project_id, event, fp) for fp, event in keyed]
     for result in stored:
         (metrics.accepted if result else metrics.duplicate)()
 

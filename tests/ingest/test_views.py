@@ -320,6 +320,14 @@ def test_body_over_the_limit_is_413(ingest: Ingest, encoding: str) -> None:
     _assert_refused(response, 413, "exceeds 100000 bytes")
 
 
+def test_the_real_urlconf_routes_both_endpoints() -> None:
+    from django.urls import reverse
+
+    for name, kind in (("ingest-envelope", "envelope"), ("ingest-store", "store")):
+        url = reverse(name, urlconf="bugbridge.urls", kwargs={"project_id": "7"})
+        assert url == f"/api/7/{kind}/"
+
+
 def test_get_is_405_and_options_answers_cors(ingest: Ingest) -> None:
     assert ingest.client.get(ingest.url()).status_code == 405
     preflight = ingest.client.options(ingest.url())
