@@ -186,6 +186,7 @@ def test_a_person_works_an_issue_with_jira(page: Any, scene: Scene, jira_sandbox
     page.goto("/issues/")
     assert ticket.key in page.inner_text("table.issues")
     shot(page, "issues", docs=True)
+    page.goto(f"/issues/{scene.group.pk}/")
 
     # Jira refuses the next comment: the link shows it failed, with Jira's words; retry fixes it.
     jira.set_fault(kind="403", method="POST", path_glob="*/comment")
