@@ -20,7 +20,7 @@ from django.utils.datastructures import CaseInsensitiveMapping
 
 from bugbridge.jira.models import DeliveryOutcome, JiraSite, WebhookDelivery
 from bugbridge.jira.webhooks import dispatch as dispatching
-from bugbridge.jira.webhooks.metrics import DELIVERIES
+from bugbridge.jira.webhooks.metrics import APPLY_SECONDS, DELIVERIES
 from bugbridge.jira.webhooks.payload import issue_key_hint
 from bugbridge.sync.inbound import InboundResult
 
@@ -73,7 +73,8 @@ def handle_verified_delivery(
         log.info("jira.webhook.duplicate", site=site.pk, identifier=ident, webhook_event=event)
         return ReceiveResult(200, {"status": "duplicate"})
 
-    result = _apply(site, event, parsed, delivery)
+    with APPLY_SECONDS.labels(dispatching.metric_event(event)).time():
+        result = _apply(site, event, parsed, delivery)
     _finish(delivery, result)
     DELIVERIES.labels(dispatching.metric_event(event), str(result.outcome)).inc()
     return ReceiveResult(
