@@ -300,6 +300,8 @@ def write_docs(row: str, command: str) -> None:
     lines = [line for line in lines if not line.startswith(f"- `{database}`: ")]
     table_end = max(i for i, line in enumerate(lines) if line.startswith("|")) + 1
     lines.insert(table_end, row)
+    if lines[-1] == "Commands:":
+        lines.append("")
     lines.append(f"- `{database}`: `{command}`")
     DOCS.write_text(head + SECTION_START + "\n" + "\n".join(lines) + "\n" + SECTION_END + tail)
 

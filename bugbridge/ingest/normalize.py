@@ -160,10 +160,22 @@ def message_parts(data: dict[str, Any]) -> tuple[str, str]:
     for key in ("logentry", "message", "sentry.interfaces.Message"):
         value = data.get(key)
         if isinstance(value, dict):
-            return text(value.get("message")), text(value.get("formatted"))
+            template = text(value.get("message"))
+            formatted = text(value.get("formatted"))
+            return template, formatted or _format(template, value.get("params"))
         if isinstance(value, str) and value.strip():
             return "", value.strip()
     return "", ""
+
+
+def _format(template: str, params: Any) -> str:
+    """Python's logging sends the template and its %-style params unformatted."""
+    if not template or not isinstance(params, list | dict) or not params:
+        return ""
+    try:
+        return template % (tuple(params) if isinstance(params, list) else params)
+    except (TypeError, ValueError, KeyError):
+        return ""
 
 
 def title(data: dict[str, Any]) -> str:

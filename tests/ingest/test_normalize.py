@@ -49,6 +49,14 @@ def test_message_event_uses_formatted_message_for_title() -> None:
     )
 
 
+def test_message_template_is_formatted_with_its_params_when_not_formatted() -> None:
+    assert normalize({"logentry": {"message": "Order %s by %s", "params": [7, "ada"]}}).title == (
+        "Order 7 by ada"
+    )
+    assert normalize({"logentry": {"message": "%(n)s left", "params": {"n": 3}}}).title == "3 left"
+    assert normalize({"logentry": {"message": "bad %d", "params": ["x"]}}).title == "bad %d"
+
+
 def test_plain_string_message_and_unlabeled_event() -> None:
     assert normalize({"message": "disk full"}).title == "disk full"
     assert normalize({}).title == "<unlabeled event>"
