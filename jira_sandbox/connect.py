@@ -250,7 +250,7 @@ def iframe_url(
     url = f"{app.base_url}/{path.lstrip('/')}"
     url += ("&" if "?" in url else "?") + urlencode(params)
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "iss": app.client_key,
         "sub": user or site.admin["accountId"],
         "iat": now,

@@ -307,3 +307,40 @@ def clear_faults(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
 def delivery_fault(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
     _site(sb, p).set_delivery_fault(b["kind"], b.get("count"), float(b.get("seconds", 0)))
     return {"ok": True}
+
+
+@ctl("POST", "/sites/{site}/delivery-fault/flush")
+def flush_held(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
+    return {"deliveries": [d.as_dict() for d in _site(sb, p).flush_held_deliveries()]}
+
+
+# --------------------------------------------------------------------- connect/oauth
+@ctl("POST", "/sites/{site}/connect/install")
+def connect_install(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
+    site = _site(sb, p)
+    resp = site.connect_install(b["descriptor_url"], b.get("variant", "ok"))
+    return {
+        "status": resp.status_code,
+        "installed": bool(site.connect and site.connect.installed),
+        "client_key": site.connect.client_key if site.connect else None,
+    }
+
+
+@ctl("POST", "/sites/{site}/connect/uninstall")
+def connect_uninstall(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
+    resp = _site(sb, p).connect_uninstall(b.get("variant", "ok"))
+    return {"status": resp.status_code}
+
+
+@ctl("POST", "/oauth/apps")
+def oauth_app(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
+    sb.add_oauth_app(b["client_id"], b["client_secret"])
+    return {"ok": True}
+
+
+@ctl("POST", "/oauth/consent")
+def oauth_consent(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
+    """Who consents on GET /authorize: {"site": name, "user": ref-or-null}."""
+    _site(sb, {"site": b["site"]})
+    sb.oauth_consent = (b["site"], b.get("user"))
+    return {"ok": True}

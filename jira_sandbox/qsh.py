@@ -106,7 +106,7 @@ def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _decode(token: str, secret: str, verify_exp: bool, leeway: int) -> dict[str, Any]:
     required = ["iss", "iat", "exp", "qsh"] if verify_exp else ["iss", "qsh"]
-    options = {"verify_exp": verify_exp, "verify_aud": False, "require": required}
+    options: Any = {"verify_exp": verify_exp, "verify_aud": False, "require": required}
     try:
         with warnings.catch_warnings():
             # Shared secrets are whatever the tenant issued; short ones are not our call.

@@ -474,3 +474,24 @@ def _with_properties(ctx: Ctx, comment: Comment, rendered: dict[str, Any]) -> di
         props = [{"key": k, "value": v} for k, v in comment.properties.items()]
         rendered = {**rendered, "properties": props}
     return rendered
+
+
+@route("GET", ISSUE + "/changelog", "getChangeLogs")
+def get_changelog(ctx: Ctx) -> dict[str, Any]:
+    with ctx.site.lock:
+        issue = ctx.site.issue(ctx.params["key"])
+        histories = _changelog(ctx, issue)["histories"]
+        start, limit = ctx.qint("startAt", 0), ctx.qint("maxResults", 100)
+        page = histories[start : start + limit]
+        base = f"{ctx.site.base_url}/rest/api/{ctx.version}/issue/{issue.key}/changelog"
+        out: dict[str, Any] = {
+            "self": f"{base}?startAt={start}&maxResults={limit}",
+            "maxResults": limit,
+            "startAt": start,
+            "total": len(histories),
+            "isLast": start + limit >= len(histories),
+            "values": page,
+        }
+        if not out["isLast"]:
+            out["nextPage"] = f"{base}?startAt={start + limit}&maxResults={limit}"
+        return out

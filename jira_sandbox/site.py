@@ -361,8 +361,14 @@ class Site:
         self.faults.clear()
 
     def set_delivery_fault(self, kind: str, count: int | None = None, seconds: float = 0) -> None:
-        """Webhook delivery faults: duplicate | delay | reorder | drop."""
+        """Webhook delivery faults: duplicate | delay | reorder | drop | none."""
         self.faults.set_delivery(kind, count, seconds)
+
+    def flush_held_deliveries(self) -> list[Delivery]:
+        """Send deliveries held back by an open-ended `reorder` fault, newest first."""
+        from .webhooks import send_planned
+
+        return send_planned(self, self.faults.release_held())
 
 
 def rich_input(value: Any, version: int, field_name: str) -> tuple[str | None, Any]:

@@ -79,11 +79,11 @@ def matching_hooks(site: "Site", event: WebhookEvent) -> list["AdminWebhook"]:
 def deliver_events(site: "Site", events: list[WebhookEvent]) -> list[Delivery]:
     with site.lock:
         plan = [(hook, ev) for ev in events for hook in matching_hooks(site, ev)]
-    plan = site.faults.shape_deliveries(plan)
-    results: list[Delivery] = []
-    for hook, ev, flags in plan:
-        results.append(_deliver_one(site, hook, ev, flags))
-    return results
+    return send_planned(site, site.faults.shape_deliveries(plan))
+
+
+def send_planned(site: "Site", plan: list[tuple[Any, WebhookEvent, Any]]) -> list[Delivery]:
+    return [_deliver_one(site, hook, ev, flags) for hook, ev, flags in plan]
 
 
 def _deliver_one(site: "Site", hook: "AdminWebhook", ev: WebhookEvent, flags: Any) -> Delivery:

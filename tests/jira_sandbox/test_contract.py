@@ -192,6 +192,7 @@ def _walk_issue(w: Walker) -> None:
     w.call("getIssue", "GET", "/issue/BB-1", 200)
     w.call("getIssue", "GET", "/issue/OPS-1", 200, params={"expand": "changelog,names"})
     w.call("getIssue", "GET", "/issue/BB-99", 404)
+    w.call("getChangeLogs", "GET", "/issue/OPS-1/changelog", 200, params={"maxResults": 1})
     w.call("editIssue", "PUT", "/issue/BB-1", 204, json={"fields": {"summary": "Crash 2"}})
     w.call("editIssue", "PUT", "/issue/BB-1", 400, json={"fields": {"summary": "a\nb"}})
     ada = w.site.resolve_user("ada@example.com").account_id

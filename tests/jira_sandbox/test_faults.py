@@ -83,3 +83,15 @@ def test_delivery_drop_is_logged(site: Site, receiver: Receiver) -> None:
     site.set_delivery_fault("drop", count=1)
     results = site.act_create("x")
     assert results[0].dropped and receiver.requests == []
+
+
+def test_open_ended_reorder_then_flush(site: Site, receiver: Receiver) -> None:
+    site.add_admin_webhook(receiver.url, events=["jira:issue_created"])
+    site.set_delivery_fault("reorder")
+    site.act_create("a")
+    site.act_create("b")
+    assert receiver.requests == []
+    site.set_delivery_fault("none")
+    flushed = site.flush_held_deliveries()
+    assert [d.ok for d in flushed] == [True, True]
+    assert [r.json["issue"]["fields"]["summary"] for r in receiver.requests] == ["b", "a"]
