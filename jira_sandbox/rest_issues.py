@@ -131,6 +131,10 @@ def get_issue(ctx: Ctx) -> Any:
             body["changelog"] = _changelog(ctx, issue)
         if "names" in (ctx.q("expand") or ""):
             body["names"] = _names(ctx)
+        wanted_props = ",".join(ctx.query.getlist("properties"))
+        if wanted_props:
+            keys = set(issue.properties) if "*all" in wanted_props else set(wanted_props.split(","))
+            body["properties"] = {k: v for k, v in issue.properties.items() if k in keys}
         return body
 
 

@@ -256,7 +256,7 @@ def _allowed(ctx: Ctx, p: Project, type_id: str, f: FieldDef) -> list[Any] | Non
 def _autocomplete(ctx: Ctx, p: Project, f: FieldDef) -> str:
     api = f"{ctx.site.base_url}/rest/api/{ctx.version}"
     if f.schema.get("system") == "labels":
-        return f"{api}/label/suggest?query="
+        return f"{ctx.site.base_url}/rest/api/1.0/labels/suggest?query="
     param = "username" if ctx.site.is_dc else "query"
     return f"{api}/user/assignable/search?project={p.key}&{param}="
 

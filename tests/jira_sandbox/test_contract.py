@@ -236,6 +236,7 @@ def _walk_comments(w: Walker) -> None:
 def _walk_properties_links(w: Walker) -> None:
     badge = {"type": "badge", "value": {"label": "3"}}
     w.call("setIssueProperty", "PUT", "/issue/BB-1/properties/glance", 201, json=badge)
+    w.call("getIssue", "GET", "/issue/BB-1", 200, params={"properties": "*all"})
     w.call("getIssuePropertyKeys", "GET", "/issue/BB-1/properties", 200)
     w.call("getIssueProperty", "GET", "/issue/BB-1/properties/glance", 200)
     w.call("getIssueProperty", "GET", "/issue/BB-1/properties/nope", 404)
