@@ -320,6 +320,39 @@ def test_body_over_the_limit_is_413(ingest: Ingest, encoding: str) -> None:
     _assert_refused(response, 413, "exceeds 100000 bytes")
 
 
+def test_failure_while_storing_rolls_back_the_whole_request(
+    project_key: ProjectKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.test import Client
+
+    from bugbridge.ingest import views
+
+    calls: list[int] = []
+
+    def store_then_fail(project_id: int, event: Any, fingerprint: str) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return real_store(project_id, event, fingerprint)
+
+    real_store = views.store_event
+    monkeypatch.setattr(views, "store_event", store_then_fail)
+    body = make_envelope(
+        ({"type": "event"}, json.dumps(make_event(user={"id": "a"})).encode()),
+        ({"type": "event"}, json.dumps(make_event(message="other")).encode()),
+    )
+    client = Client(raise_request_exception=False, HTTP_HOST="127.0.0.1")
+    response = client.post(
+        f"/api/{project_key.project_id}/envelope/",
+        body,
+        content_type="application/x-sentry-envelope",
+        HTTP_X_SENTRY_AUTH=f"Sentry sentry_key={project_key.public_key}",
+    )
+    assert response.status_code == 500
+    assert len(calls) == 2
+    assert row_counts() == {"events": 0, "groups": 0, "users": 0, "activity": 0}
+
+
 def test_the_real_urlconf_routes_both_endpoints() -> None:
     from django.urls import reverse
 
