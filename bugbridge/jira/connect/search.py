@@ -41,12 +41,12 @@ def find_issues(site: JiraSite, query: str) -> list[search.Choice]:
     return [search.Choice(value=str(issue["key"]), label=f"{issue['key']} {summary}".strip())]
 
 
-def _visible_site(request: HttpRequest, public_id: uuid.UUID) -> JiraSite | None:
+def _visible_site(user_id: int, public_id: uuid.UUID) -> JiraSite | None:
     return (
         JiraSite.objects.filter(
             public_id=public_id,
             is_enabled=True,
-            bindings__organization__memberships__user_id=request.user.pk,
+            bindings__organization__memberships__user_id=user_id,
         )
         .distinct()
         .first()
@@ -69,7 +69,7 @@ def _lookup(site: JiraSite, field: str, query: str, project: str) -> list[search
 def search_view(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     if not request.user.is_authenticated:
         return _error(401, "Log in to search Jira.")
-    site = _visible_site(request, public_id)
+    site = _visible_site(int(request.user.pk), public_id)
     if site is None:
         return _error(404, "No such Jira site in your organizations.")
     field = request.GET.get("field", "")
