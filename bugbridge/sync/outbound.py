@@ -44,10 +44,31 @@ def enqueue(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbound.enqueue must run inside the state change's transaction")
 
+    if actor.origin_ticket_id is not None and kind in _STATE_KINDS:
+        _drop_superseded(actor.origin_ticket_id, coalesce_key)
     changes = []
     for ticket in _tickets_to_follow(group, kind, actor):
         changes.append(_upsert_pending(ticket, group, kind, coalesce_key, payload))
     return changes
+
+
+# Kinds whose change carries the whole target state (the last one wins).
+_STATE_KINDS = {ChangeKind.ASSIGNEE, ChangeKind.STATUS}
+
+
+def _drop_superseded(ticket_id: int, coalesce_key: str) -> None:
+    """The group now takes this state from the ticket itself (a person changed it in Jira),
+    so an older Bugbridge change still waiting for that ticket would overwrite a newer one."""
+    dropped = OutboundChange.objects.filter(
+        ticket_id=ticket_id, coalesce_key=coalesce_key, state=ChangeState.PENDING
+    ).update(
+        state=ChangeState.DONE,
+        completed_at=timezone.now(),
+        updated_at=timezone.now(),
+        last_error="Superseded by a newer change made in Jira.",
+    )
+    if dropped:
+        log.info("sync.outbound.superseded_by_jira", ticket=ticket_id, key=coalesce_key)
 
 
 def _upsert_pending(
