@@ -205,3 +205,19 @@ def test_link_of_an_uninstalled_site(connect_site: JiraSite, organization: Organ
     response = browser.get(link)
     assert response.status_code == 404
     assert b"no longer installed" in response.content
+
+
+def test_login_page_brings_the_admin_back_to_the_link(
+    connect_site: JiraSite, organization: Organization
+) -> None:
+    _admin(organization, "ada")
+    browser = Client()
+    link = _local(_bind_link(browser, connect_site))
+    login = browser.get(link)
+    assert login.status_code == 302
+    response = browser.post(
+        login["Location"], {"username": "ada", "password": "pw-0123456789"}, follow=True
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == link
+    assert b"Connect the Jira site" in response.content
