@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from . import render
 from .errors import JiraError
 from .model import RESOLUTIONS, Comment, Issue, User
-from .util import text_to_adf
 from .webhooks import WebhookEvent
 
 if TYPE_CHECKING:
@@ -420,7 +419,3 @@ def _comment_events(
         ev = _issue_event(site, "jira:issue_updated", type_name, issue, actor, None, extra)
         events.append(ev)
     return events
-
-
-def comment_body_from_text(text: str) -> tuple[str, dict[str, Any] | None]:
-    return text, text_to_adf(text)

@@ -25,7 +25,3 @@ class JiraError(Exception):
 
 def not_found_issue() -> JiraError:
     return JiraError(404, ["Issue does not exist or you do not have permission to see it."])
-
-
-def field_errors(errors: dict[str, str]) -> JiraError:
-    return JiraError(400, [], errors)

@@ -183,9 +183,21 @@ def edit_issue(ctx: Ctx) -> Reply:
         if assignee is not None:
             new = assignee or None
             ctx.events.extend(actions.assign(site, issue.key, new, ctx.actor))
+        ctx.events[:] = _merge_updates(ctx.events)
         if ctx.q("returnIssue") == "true":
             return Reply(200, render.issue(site, issue, ctx.version))
     return Reply(204)
+
+
+def _merge_updates(events: list[Any]) -> list[Any]:
+    """One edit is one jira:issue_updated, with every changed field in its changelog."""
+    if len(events) < 2:
+        return events
+    merged = events[-1]
+    items = [i for ev in events for i in ev.body["changelog"]["items"]]
+    merged.body["changelog"]["items"] = items
+    merged.body["issue_event_type_name"] = "issue_updated"
+    return [merged]
 
 
 def _edit_changes(ctx: Ctx, issue: Issue, body: dict[str, Any]) -> tuple[dict[str, Any], Any]:

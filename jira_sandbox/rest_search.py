@@ -6,7 +6,7 @@ from typing import Any
 
 from . import render
 from .errors import JiraError
-from .jql import search
+from .jql import _split_order, search
 from .model import Comment, Issue
 from .router import Ctx, Reply, route
 from .webhooks import WebhookEvent
@@ -71,7 +71,7 @@ def _render_hit(ctx: Ctx, issue: Issue, fields: list[str] | None) -> dict[str, A
 def search_jql(ctx: Ctx) -> dict[str, Any]:
     args = _search_args(ctx)
     jql = args["jql"] or ""
-    if not jql.split("ORDER BY")[0].split("order by")[0].strip():
+    if not _split_order(jql)[0].strip():
         raise JiraError(
             400,
             [

@@ -28,7 +28,7 @@ from .seed import (
     TRANSITIONS,
     default_projects,
 )
-from .util import adf_to_text, is_adf, new_account_id
+from .util import new_account_id
 from .webhooks import Delivery, WebhookEvent, deliver_events
 
 if TYPE_CHECKING:
@@ -371,24 +371,4 @@ class Site:
         return send_planned(self, self.faults.release_held())
 
 
-def rich_input(value: Any, version: int, field_name: str) -> tuple[str | None, Any]:
-    """Split a rich text input into (wiki text, ADF or None), checking the API version."""
-    if value is None:
-        return None, None
-    if version == 3:
-        if not is_adf(value):
-            raise JiraError(
-                400,
-                [],
-                {
-                    field_name: "Operation value must be an Atlassian Document "
-                    "(see the Atlassian Document Format)"
-                },
-            )
-        return adf_to_text(value), value
-    if not isinstance(value, str):
-        raise JiraError(400, [], {field_name: "Operation value must be a string"})
-    return value, None
-
-
-__all__ = ["ALL_EVENTS", "Comment", "Site", "Token", "rich_input"]
+__all__ = ["ALL_EVENTS", "Comment", "Site", "Token"]

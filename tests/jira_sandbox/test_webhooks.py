@@ -99,3 +99,21 @@ def test_raw_body_is_what_was_signed(site: Site, receiver: Receiver) -> None:
     site.act_create("Crash")
     req = receiver.requests[-1]
     assert json.loads(req.raw)["webhookEvent"] == "jira:issue_created"
+
+
+def test_rest_edit_with_assignee_is_one_event(
+    sandbox: Sandbox, site: Site, receiver: Receiver
+) -> None:
+    ada = site.add_user("Ada", "ada@example.com")
+    site.act_create("x")
+    site.add_admin_webhook(receiver.url, events=["jira:issue_updated"])
+    body = {"fields": {"summary": "y", "assignee": {"accountId": ada["accountId"]}}}
+    assert (
+        httpx.put(f"{site.base_url}/rest/api/2/issue/BB-1", json=body, auth=ADMIN).status_code
+        == 204
+    )
+    assert sandbox.wait_for_webhooks()
+    (only,) = receiver.requests
+    fields = [i["fieldId"] for i in only.json["changelog"]["items"]]
+    assert fields == ["summary", "assignee"]
+    assert only.json["user"]["accountId"] == site.admin["accountId"]
