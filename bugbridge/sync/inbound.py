@@ -158,7 +158,7 @@ def apply_issue_state(site: JiraSite, state: IssueState) -> InboundResult:
         actor = integration_actor(site, ticket)
         targets = targets_for(site, ticket)
         notes = _apply_assignee(site, ticket, state, targets, actor)
-        notes += _apply_status(ticket, state, targets, actor)
+        notes += _apply_status(site, ticket, state, targets, actor)
         _remember(ticket, state)
     return _applied("; ".join(notes) or "nothing to change")
 
@@ -234,10 +234,30 @@ def _apply_assignee(
         return []
     if _assignee_echo_in_flight(ticket, incoming, targets):
         return ["assignee: echo of Bugbridge's own change"]
-    for target in targets:
-        if target.binding.sync_assignee_inbound:
-            _assign_target(site, target, incoming, actor)
+    changing = [t for t in targets if t.binding.sync_assignee_inbound]
+    if changing:
+        actor = _supersede_open_changes(site, ticket, ChangeKind.ASSIGNEE, actor)
+    for target in changing:
+        _assign_target(site, target, incoming, actor)
     return [f"assignee: {incoming.label if incoming else 'nobody'}"]
+
+
+def _supersede_open_changes(
+    site: JiraSite, ticket: Ticket, kind: ChangeKind, actor: Actor
+) -> Actor:
+    """A person's change in Jira wins over Bugbridge's own change of the same thing that Jira
+    has not received yet: that pending change is dropped, or Jira would be set back to it.
+
+    A change already in flight cannot be recalled; it will land after the person's, so the
+    groups' new value is sent to this ticket too (the actor then names no origin ticket).
+    """
+    open_changes = OutboundChange.objects.filter(ticket=ticket, kind=kind)
+    dropped, _ = open_changes.filter(state=ChangeState.PENDING).delete()
+    if dropped:
+        log.info("sync.inbound.superseded", site=site.pk, ticket=ticket.key, kind=str(kind))
+    if not open_changes.filter(state=ChangeState.IN_FLIGHT).exists():
+        return actor
+    return Actor.integration(site.actor_label)
 
 
 def _same_assignee_as_cached(ticket: Ticket, incoming: JiraUser | None) -> bool:
@@ -311,14 +331,14 @@ def classify_status(
 
 
 def _apply_status(
-    ticket: Ticket, state: IssueState, targets: list[Target], actor: Actor
+    site: JiraSite, ticket: Ticket, state: IssueState, targets: list[Target], actor: Actor
 ) -> list[str]:
     if not state.status_id or state.status_id == ticket.status_id:
         return []
     previous_id = ticket.status_id or state.previous_status_id
     previous_category = ticket.status_category if previous_id == ticket.status_id else ""
     project_key = state.project_key or ticket.project_key
-    moved = 0
+    moves: list[tuple[Target, StatusClass]] = []
     for target in targets:
         if not target.binding.sync_status_inbound:
             continue
@@ -331,7 +351,10 @@ def _apply_status(
         # of an unknown status only counts when it lands on resolved or ignored.
         if old is None and new == StatusClass.OPEN:
             continue
-        moved += int(_move_group(target, new, actor))
+        moves.append((target, new))
+    if moves:
+        actor = _supersede_open_changes(site, ticket, ChangeKind.STATUS, actor)
+    moved = sum(int(_move_group(target, new, actor)) for target, new in moves)
     return [f"status: {state.status_name or state.status_id} ({moved} group(s) changed)"]
 
 

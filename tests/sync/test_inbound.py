@@ -630,3 +630,54 @@ def test_snapshot_after_a_push_applies_a_persons_undelivered_change(
     assert refreshed(other).status == GroupStatus.UNRESOLVED
     late = deliver(site, issue_body(updated=at(1), assignee=person(ADA, "Ada")))
     assert late.outcome == DeliveryOutcome.STALE
+
+
+@pytest.fixture
+def bob(organization: Organization, binding: SiteBinding) -> Any:
+    user = get_user_model().objects.create_user(username="bob", email="bob@example.com")
+    Membership.objects.create(organization=organization, user=user)
+    binding.user_maps.create(user=user, account_id=BOB)
+    return user
+
+
+def test_a_persons_change_in_jira_drops_our_unsent_change(
+    site: JiraSite, group: Group, ada: Any, bob: Any, owner: Any
+) -> None:
+    services.assign_group(group, ada, Actor.member(owner))
+    assert OutboundChange.objects.filter(state=ChangeState.PENDING).count() == 1
+
+    deliver(site, issue_body(updated=at(1), assignee=person(BOB, "Bob")))
+
+    assert refreshed(group).assignee == bob
+    assert not OutboundChange.objects.exists()
+
+
+def test_a_persons_change_racing_our_call_in_flight_is_sent_after_it(
+    site: JiraSite, group: Group, ada: Any, bob: Any, owner: Any
+) -> None:
+    services.assign_group(group, ada, Actor.member(owner))
+    OutboundChange.objects.update(state=ChangeState.IN_FLIGHT)
+
+    deliver(site, issue_body(updated=at(1), assignee=person(BOB, "Bob")))
+
+    assert refreshed(group).assignee == bob
+    repush = OutboundChange.objects.get(state=ChangeState.PENDING)
+    assert (repush.kind, repush.payload, repush.ticket.issue_id) == (
+        ChangeKind.ASSIGNEE,
+        {"user_id": bob.pk},
+        "10001",
+    )
+
+
+def test_status_from_jira_drops_our_unsent_status_change(
+    site: JiraSite, group: Group, owner: Any
+) -> None:
+    deliver(site, issue_body(updated=at(1), status="Done"))
+    services.set_group_status(group, GroupStatus.UNRESOLVED, Actor.member(owner))
+    deliver(site, issue_body(updated=at(2), status="To Do"))
+    assert OutboundChange.objects.filter(kind=ChangeKind.STATUS).count() == 1
+
+    deliver(site, issue_body(updated=at(3), status="Won't Do"))
+
+    assert refreshed(group).status == GroupStatus.RESOLVED
+    assert not OutboundChange.objects.filter(kind=ChangeKind.STATUS).exists()
