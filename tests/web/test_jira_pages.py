@@ -1,0 +1,80 @@
+"""The Jira parts of the web UI against the sandbox Jira: the dynamic create form (htmx
+partial), Jira's refusals next to the field, link search, connecting a site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bugbridge.sync.models import GroupLink
+from bugbridge.tracker.models import Organization, Project
+from tests.conftest import JiraSiteEnv
+from tests.web.conftest import make_event, make_group
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def owner_client(client: Any, owner: Any) -> Any:
+    client.force_login(owner)
+    return client
+
+
+def test_fields_partial_follows_project_and_type(
+    owner_client: Any, project: Project, jira_site: JiraSiteEnv
+) -> None:
+    group = make_group(project)
+    url = f"/issues/{group.pk}/jira/create/fields/?site={jira_site.site.pk}"
+    only_project = owner_client.get(url + "&project=10001").content.decode()
+    assert 'id="issuetype"' in only_project and "Severity" not in only_project
+    with_type = owner_client.get(url + "&project=10001&issuetype=10004").content.decode()
+    assert "Severity" in with_type and 'name="f_customfield_10010"' in with_type
+
+
+def test_create_refusal_shows_next_to_the_field(
+    owner_client: Any, project: Project, jira_site: JiraSiteEnv
+) -> None:
+    group = make_group(project)
+    make_event(group)
+    data = {"site": jira_site.site.pk, "project": "10001", "issuetype": "10004", "summary": "x"}
+    response = owner_client.post(f"/issues/{group.pk}/jira/create/submit/", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    severity_input = page.index('name="f_customfield_10010"')
+    assert "Severity is required." in page[severity_input : severity_input + 600]
+    assert not GroupLink.objects.exists()
+
+
+def test_link_search_and_link(owner_client: Any, project: Project, jira_site: JiraSiteEnv) -> None:
+    group = make_group(project)
+    key = jira_site.new_issue("Checkout total divides by zero")
+    found = owner_client.get(
+        f"/issues/{group.pk}/jira/search/?site={jira_site.site.pk}&issue=divides"
+    ).content.decode()
+    assert key in found
+    owner_client.post(f"/issues/{group.pk}/jira/link/", {"site": jira_site.site.pk, "issue": key})
+    assert GroupLink.objects.get(group=group).ticket.key == key
+    bad = owner_client.post(
+        f"/issues/{group.pk}/jira/link/", {"site": jira_site.site.pk, "issue": "not a key"}
+    )
+    assert bad.status_code == 400 and b"Enter an issue key" in bad.content
+
+
+def test_connecting_with_a_wrong_token_says_so(
+    owner_client: Any, organization: Organization, jira_site: JiraSiteEnv
+) -> None:
+    data = {
+        "organization": organization.pk,
+        "name": "other",
+        "base_url": jira_site.jira.base_url,
+        "email": "admin@example.com",
+        "api_token": "wrong",
+    }
+    response = owner_client.post("/settings/integrations/connect/token/", data)
+    assert response.status_code == 400
+    assert b'class="error"' in response.content
+    bad_url = owner_client.post(
+        "/settings/integrations/connect/token/", {**data, "base_url": "nope"}
+    )
+    assert b"Enter the site&#x27;s address" in bad_url.content
