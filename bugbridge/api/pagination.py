@@ -35,12 +35,14 @@ def _decode(cursor: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         kind, raw, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        value = datetime.fromisoformat(raw) if kind == "dt" else int(raw)
         if not isinstance(pk, int) or not 0 < pk < 2**63:
             raise ValueError(pk)
-        if kind == "n" and abs(value) >= 2**63:
-            raise ValueError(value)
-        return value, pk
+        if kind == "dt":
+            return datetime.fromisoformat(raw), pk
+        number = int(raw)
+        if abs(number) >= 2**63:
+            raise ValueError(number)
+        return number, pk
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
         raise DomainError("This cursor is not one the API handed out.", field="cursor") from None
 

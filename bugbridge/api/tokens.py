@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from bugbridge.api.models import ApiToken
@@ -33,6 +34,10 @@ def create_token(user: Any, name: str) -> tuple[ApiToken, str]:
     )
     log.info("api.token.created", user=user.pk, token=token.pk)
     return token, plain
+
+
+def tokens_of(user: Any) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
 
 
 def user_for_token(plain: str) -> Any | None:

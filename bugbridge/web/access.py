@@ -14,7 +14,15 @@ from django.db.models import QuerySet
 from bugbridge.jira.models import JiraSite, SiteBinding, StatusMapping, UserMapping
 from bugbridge.sync.models import GroupLink, OutboundChange
 from bugbridge.tracker.errors import NotFound, PermissionDenied
-from bugbridge.tracker.models import Event, Group, Membership, Note, Organization, Project
+from bugbridge.tracker.models import (
+    Event,
+    Group,
+    Membership,
+    Note,
+    Organization,
+    Project,
+    Role,
+)
 
 
 def org_ids(user: Any) -> QuerySet[Membership, int]:
@@ -103,6 +111,11 @@ def get_status_map(user: Any, pk: Any) -> StatusMapping:
 def get_user_map(user: Any, pk: Any) -> UserMapping:
     maps = UserMapping.objects.filter(binding__organization_id__in=org_ids(user))
     return _one(maps.select_related("binding", "user"), pk, "user mapping")
+
+
+def admin_memberships(user: Any) -> QuerySet[Membership]:
+    roles = [Role.OWNER, Role.ADMIN]
+    return Membership.objects.filter(user=user, role__in=roles).select_related("organization")
 
 
 def membership(user: Any, organization_id: int) -> Membership:

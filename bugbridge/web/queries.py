@@ -57,8 +57,9 @@ def filter_groups(groups: QuerySet[Group], flt: IssueFilter, user: Any) -> Query
         groups = groups.filter(Exists(events))
     if flt.query:
         groups = groups.filter(Q(title__icontains=flt.query) | Q(culprit__icontains=flt.query))
-    if _small_int(flt.project) is not None:
-        groups = groups.filter(project_id=_small_int(flt.project))
+    project_id = _small_int(flt.project)
+    if project_id is not None:
+        groups = groups.filter(project_id=project_id)
     return groups.order_by(SORTS[flt.sort], "-pk")
 
 
@@ -67,8 +68,9 @@ def _by_assignee(groups: QuerySet[Group], assignee: str, user: Any) -> QuerySet[
         return groups.filter(assignee=user)
     if assignee == "none":
         return groups.filter(assignee__isnull=True)
-    if _small_int(assignee) is not None:
-        return groups.filter(assignee_id=_small_int(assignee))
+    user_id = _small_int(assignee)
+    if user_id is not None:
+        return groups.filter(assignee_id=user_id)
     return groups
 
 
@@ -214,8 +216,12 @@ def _frame(raw: dict[str, Any]) -> Frame:
         pre_context=[str(x) for x in raw.get("pre_context") or []],
         context_line=str(raw.get("context_line") or ""),
         post_context=[str(x) for x in raw.get("post_context") or []],
-        vars=raw.get("vars") if isinstance(raw.get("vars"), dict) else {},
+        vars=_dict(raw.get("vars")),
     )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def event_message(event: Event | None) -> str:

@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from bugbridge.api import tokens
-from bugbridge.api.models import ApiToken
 from bugbridge.jira.models import ResolveStrategy, SiteBinding
 from bugbridge.tracker.errors import DomainError
 from bugbridge.tracker.models import Membership
@@ -33,9 +32,7 @@ SWITCH_LABELS = {
 
 def _integrations_context(request: HttpRequest) -> dict[str, Any]:
     bindings = access.bindings(request.user).order_by("organization__name", "site__name")
-    admin_orgs = Membership.objects.filter(
-        user=request.user, role__in=["owner", "admin"]
-    ).select_related("organization")
+    admin_orgs = access.admin_memberships(request.user)
     return {
         "bindings": [(b, _health(b)) for b in bindings],
         "admin_orgs": [m.organization for m in admin_orgs],
@@ -205,9 +202,7 @@ def sync_health(request: HttpRequest) -> HttpResponse:
 
 @member_view
 def api_tokens(request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {
-        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at")
-    }
+    context: dict[str, Any] = {"tokens": tokens.tokens_of(request.user).order_by("-created_at")}
     if request.method != "POST":
         return render(request, "web/tokens.html", context)
     try:

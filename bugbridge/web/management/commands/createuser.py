@@ -24,9 +24,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        values = {name: options.get(name) for name in ("username", "email", "organization")}
-        for name, value in values.items():
-            values[name] = value or self._ask(name, options["no_input"])
+        values: dict[str, str] = {}
+        for name in ("username", "email", "organization"):
+            values[name] = options.get(name) or self._ask(name, options["no_input"])
         password = options.get("password") or self._ask_password(options["no_input"])
         try:
             user = services.create_owner(
