@@ -63,6 +63,13 @@ class Results:
     seconds: float = 0.0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
+    # CPU seconds the gunicorn workers spent during the run: unlike events/s, this does not
+    # depend on what else the machine is doing.
+    server_cpu: float = 0.0
+
+    @property
+    def cpu_ms_per_event(self) -> float:
+        return self.server_cpu / self.ok * 1000 if self.ok else 0.0
 
     @property
     def ok(self) -> int:
@@ -158,6 +165,19 @@ def start_server(args: argparse.Namespace, env: dict[str, str]) -> Server:
     server = Server(process=process, base_url=f"http://127.0.0.1:{port}", env=env)
     wait_ready(server)
     return server
+
+
+def worker_cpu_seconds(server: Server) -> float:
+    """User + system CPU time of the gunicorn master's worker processes (Linux /proc)."""
+    pid = server.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if not children.exists():
+        return 0.0
+    ticks = 0
+    for child in children.read_text().split():
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wait_ready(server: Server, timeout: float = 30.0) -> None:
@@ -270,7 +290,8 @@ def summary_row(args: argparse.Namespace, results: Results, stored: dict[str, An
         f"| {args.database} | {args.senders} | {args.workers}x{args.threads} | {results.ok} "
         f"| {results.seconds:.1f} | **{results.rate:.0f}** | {results.percentile(0.5):.1f} "
         f"| {results.percentile(0.95):.1f} | {results.percentile(0.99):.1f} | {errors} "
-        f"| {stored['events']} / {stored['groups']} | {load_average()} |"
+        f"| {results.cpu_ms_per_event:.1f} | {stored['events']} / {stored['groups']} "
+        f"| {load_average()} |"
     )
 
 
@@ -284,6 +305,7 @@ def print_results(args: argparse.Namespace, results: Results, stored: dict[str, 
         f"latency ms      mean {mean:.1f}  p50 {results.percentile(0.5):.1f}  "
         f"p95 {results.percentile(0.95):.1f}  p99 {results.percentile(0.99):.1f}"
     )
+    print(f"server CPU      {results.cpu_ms_per_event:.1f} ms per event (gunicorn workers)")
     print(f"stored          {stored}")
     print(f"load average    {load_average()} (1/5/15 min, after the run)")
 
@@ -325,8 +347,9 @@ def _empty_section() -> str:
             + ". Latencies in ms.",
             "",
             "| database | senders | gunicorn workersxthreads | events | seconds | events/s "
-            "| p50 | p95 | p99 | errors | stored events / groups | load avg after |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "| p50 | p95 | p99 | errors | worker CPU ms/event | stored events / groups "
+            "| load avg after |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             "",
             "Commands:",
             "",
@@ -347,7 +370,9 @@ def run(args: argparse.Namespace) -> tuple[Results, dict[str, Any]]:
         server = start_server(args, env)
         try:
             asyncio.run(send_all(server, auth, warmup, args.senders, args.duration))
+            cpu_before = worker_cpu_seconds(server)
             results = asyncio.run(send_all(server, auth, bodies, args.senders, args.duration))
+            results.server_cpu = worker_cpu_seconds(server) - cpu_before
         finally:
             stop_server(server)
         stored = shell_json(env, _COUNT_ROWS)
