@@ -73,9 +73,10 @@ def _reject(
 # -- token transport ----------------------------------------------------------------------
 
 
-def extract_token(request: HttpRequest, *, allow_query: bool = True) -> str:
+def extract_token(
+    request: HttpRequest, *, allow_query: bool = True, event: str = "jira.connect.jwt.rejected"
+) -> str:
     """The JWT from `Authorization: JWT <token>` or (iframes) the `jwt` query parameter."""
-    event = "jira.connect.jwt.rejected"
     header = request.headers.get("Authorization", "")
     from_query = request.GET.get("jwt", "") if allow_query else ""
     from_header = ""
@@ -276,7 +277,8 @@ def verify_signed_lifecycle(request: HttpRequest, client_key: str) -> dict[str, 
     must not be able to replace it.
     """
     event = "jira.connect.install.rejected"
-    token = extract_token(request, allow_query=False)
+    # Lifecycle callbacks carry the token in the header only.
+    token = extract_token(request, allow_query=False, event=event)
     header, _ = _peek(token, event)
     if header.get("alg") != "RS256":
         raise _reject(
