@@ -344,3 +344,21 @@ def oauth_consent(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
     _site(sb, {"site": b["site"]})
     sb.oauth_consent = (b["site"], b.get("user"))
     return {"ok": True}
+
+
+# ------------------------------------------------------------------- configuration
+@ctl("POST", "/sites/{site}/projects")
+def add_project(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
+    return _site(sb, p).add_project(b["key"], b["name"], b.get("required"))
+
+
+@ctl("POST", "/sites/{site}/required-fields")
+def required_fields(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
+    _site(sb, p).set_required_fields(b["project"], b["issuetype"], b["fields"])
+    return {"ok": True}
+
+
+@ctl("POST", "/sites/{site}/transition-fields")
+def transition_fields(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
+    _site(sb, p).require_transition_fields(b["transition"], b["fields"])
+    return {"ok": True}

@@ -258,6 +258,48 @@ class Site:
             if i.parent_id == parent.id and self.issue_types[i.issuetype_id].subtask
         ]
 
+    def comments(self, issue_key: str) -> list[dict[str, Any]]:
+        """The issue's comments as REST v2 returns them (ids, bodies, authors)."""
+        with self.lock:
+            issue = self.issue(issue_key)
+            return [render.comment(self, issue, c, 2) for c in issue.comments]
+
+    # ----------------------------------------------------------------- configuration
+    def add_project(
+        self, key: str, name: str, required: dict[str, list[str]] | None = None
+    ) -> dict[str, Any]:
+        """Add a project with every issue type; `required` maps issue type name -> field ids."""
+        with self.lock:
+            if self.project(key) is not None:
+                raise ValueError(f"project {key} exists")
+            pid = str(10000 + len(self.projects))
+            types = list(self.issue_types)
+            proj = Project(pid, key, name, types, {}, self.admin["accountId"])
+            self.projects[pid] = proj
+            for type_name, fields in (required or {}).items():
+                self.set_required_fields(key, type_name, fields)
+            return render.project(self, pid)
+
+    def set_required_fields(self, project: str, issuetype: str, fields: list[str]) -> None:
+        """Fields (besides summary/project/issuetype) create requires for that issue type."""
+        with self.lock:
+            proj = self.project(project)
+            itype = next(
+                (t for t in self.issue_types.values() if issuetype in {t.id, t.name}), None
+            )
+            if proj is None or itype is None:
+                raise ValueError(f"unknown project {project!r} or issue type {issuetype!r}")
+            proj.required[itype.id] = list(fields)
+
+    def require_transition_fields(self, transition: str, fields: list[str]) -> None:
+        """Make a transition (by id or name, e.g. "Won't Do") require fields like resolution."""
+        with self.lock:
+            for t in self.transitions:
+                if transition in {t.id, t.name}:
+                    t.required_fields = list(fields)
+                    return
+        raise ValueError(f"unknown transition {transition!r}")
+
     def project(self, id_or_key: str | None) -> Project | None:
         for p in self.projects.values():
             if id_or_key in {p.id, p.key}:

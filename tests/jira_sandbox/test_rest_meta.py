@@ -107,7 +107,7 @@ def test_statuses_and_transitions(site: Site) -> None:
 
 
 def test_transition_requiring_field(site: Site) -> None:
-    site.transitions[3].required_fields.append("resolution")  # Won't Do needs a resolution
+    site.require_transition_fields("Won't Do", ["resolution"])
     site.act_create("x")
     url = f"{site.base_url}/rest/api/2/issue/BB-1/transitions"
     listed = httpx.get(url, params={"expand": "transitions.fields"}, auth=ADMIN).json()
@@ -129,3 +129,15 @@ def test_edit_issue_advances_updated(site: Site) -> None:
     after = site.get_issue("BB-1")["fields"]
     assert after["summary"] == "y" and after["labels"] == ["bugbridge"]
     assert after["updated"] > before
+
+
+def test_add_project_with_required_fields(site: Site) -> None:
+    site.add_project("WEB", "Web", required={"Task": ["customfield_10014"]})
+    base = {"project": {"key": "WEB"}, "issuetype": {"name": "Task"}, "summary": "s"}
+    url = f"{site.base_url}/rest/api/2/issue"
+    missing = httpx.post(url, json={"fields": base}, auth=ADMIN)
+    assert missing.json()["errors"] == {"customfield_10014": "Story Points is required."}
+    ok = httpx.post(url, json={"fields": base | {"customfield_10014": 2}}, auth=ADMIN)
+    assert ok.json()["key"] == "WEB-1"
+    site.act_comment("WEB-1", "note")
+    assert [c["body"] for c in site.comments("WEB-1")] == ["note"]
