@@ -128,6 +128,14 @@ def search_issues(site: JiraSite, text: str) -> list[dict[str, str]]:
     return [{"key": c.value, "label": c.label} for c in found]
 
 
+def autocomplete(site: JiraSite, field: str, text: str, project: str) -> list[dict[str, str]]:
+    """Choices for a searchable create-form field (users, sprints, epics, parents)."""
+    if not text.strip():
+        return []
+    found = _jira_call(jira_search.autocomplete, site, field, text.strip(), project=project or None)
+    return [{"value": c.value, "label": c.label} for c in found[:20]]
+
+
 def retry_change(change: OutboundChange, actor: Actor) -> OutboundChange:
     if change.state != ChangeState.FAILED:
         raise DomainError("Only a failed change can be retried; this one is not failed.")

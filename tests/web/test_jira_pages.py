@@ -78,3 +78,16 @@ def test_connecting_with_a_wrong_token_says_so(
         "/settings/integrations/connect/token/", {**data, "base_url": "nope"}
     )
     assert b"Enter the site&#x27;s address" in bad_url.content
+
+
+def test_user_fields_search_jira_people(
+    owner_client: Any, project: Project, jira_site: JiraSiteEnv
+) -> None:
+    person = jira_site.jira.add_user(display_name="Grace Hopper", email="grace@example.com")
+    group = make_group(project)
+    url = (
+        f"/issues/{group.pk}/jira/autocomplete/?site={jira_site.site.pk}"
+        "&project=BB&field=assignee&f_assignee=Grace"
+    )
+    options = owner_client.get(url).content.decode()
+    assert f'value="{person["accountId"]}"' in options and "Grace Hopper" in options

@@ -245,3 +245,14 @@ def test_api_token_shown_once_then_revoked(alice_client: Any, world: World) -> N
 def test_sync_health_lists_failed_with_reason(alice_client: Any, world: World) -> None:
     page = alice_client.get("/sync/").content.decode()
     assert "acme" in page and "cannot be set" in page and "globex" not in page
+
+
+def test_resolve_in_next_release(alice_client: Any, world: World) -> None:
+    Group.objects.filter(pk=world.group_a.pk).update(last_release="shop@1.0")
+    page = alice_client.get(f"/issues/{world.group_a.pk}/").content.decode()
+    assert "Resolve in next release" in page
+    alice_client.post(
+        f"/issues/{world.group_a.pk}/status/", {"status": "resolved", "in_release": "shop@1.0"}
+    )
+    group = Group.objects.get(pk=world.group_a.pk)
+    assert (group.status, group.resolved_in_release) == ("resolved", "shop@1.0")

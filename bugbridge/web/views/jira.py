@@ -109,6 +109,21 @@ def search_tickets(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/partials/search_results.html", context)
 
 
+@member_view
+def autocomplete(request: HttpRequest, pk: int) -> HttpResponse:
+    group = access.get_group(request.user, pk)
+    field = request.GET.get("field", "")
+    context: dict[str, Any] = {"choices": []}
+    try:
+        site = jira_actions.site_for(group, request.GET.get("site"))
+        text = request.GET.get(FIELD_PREFIX + field, "")
+        project = request.GET.get("project", "")
+        context["choices"] = jira_actions.autocomplete(site, field, text, project)
+    except DomainError as exc:
+        context["autocomplete_error"] = exc.message
+    return render(request, "web/partials/autocomplete.html", context)
+
+
 def _search_text(request: HttpRequest) -> str:
     return request.GET.get("q") or request.GET.get("issue") or ""
 
