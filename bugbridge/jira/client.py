@@ -289,6 +289,16 @@ class JiraClient:
         result: JSON = self.request("GET", self.api(f"project/{key}"))
         return result
 
+    def upsert_remote_link(self, key: str, global_id: str, url: str, title: str) -> None:
+        # The same globalId updates the existing link instead of adding a second one.
+        body = {
+            "globalId": global_id,
+            "application": {"type": "io.bugbridge", "name": "Bugbridge"},
+            "relationship": "error group",
+            "object": {"url": url, "title": title},
+        }
+        self.request("POST", self.api(f"issue/{key}/remotelink"), json=body)
+
     def get_statuses(self) -> list[JSON]:
         return list(self.request("GET", self.api("status")) or [])
 

@@ -25,7 +25,7 @@ from bugbridge.jira import fields as jira_fields
 from bugbridge.jira import formatting
 from bugbridge.jira.client import JiraClient
 from bugbridge.jira.errors import JiraError, JiraNotFound, JiraRateLimited, JiraValidationError
-from bugbridge.jira.models import JiraSite, SiteBinding
+from bugbridge.jira.models import AuthMethod, JiraSite, SiteBinding
 from bugbridge.sync.models import GroupLink, Ticket, TicketDefaults
 from bugbridge.tracker.actors import Actor
 from bugbridge.tracker.errors import DomainError
@@ -72,6 +72,7 @@ def create_ticket(
         # page): look for its issue before creating.
         created = _create_once(client, body, properties, token, search_first=bool(given_token))
         issue = client.get_issue(str(created["key"]), fields=SNAPSHOT_FIELDS)
+        add_remote_link(client, group, str(issue["key"]))
 
     ticket = _store_link(group, site, issue, actor, action="ticket_created")
     remember_defaults(group.project, site, actor.user, _defaults_from(project, issue_type, values))
@@ -147,6 +148,18 @@ def _description(group: Group, api_version: str, override: Any) -> formatting.Ri
         stack_trace=latest_stack_trace(group),
         api_version=api_version,
     )
+
+
+def add_remote_link(client: JiraClient, group: Group, key: str) -> None:
+    """A link back to the group in the ticket's "Web links" (the Jira-side view for sites
+    connected without Connect, which have no panel). Best effort: linking does not fail."""
+    if client.site.auth_method == AuthMethod.CONNECT:
+        return
+    title = f"Bugbridge {group.short_id}: {formatting.one_line(group.title, 200)}"
+    try:
+        client.upsert_remote_link(key, f"bugbridge:{group_url(group)}", group_url(group), title)
+    except JiraError as exc:
+        log.warning("sync.link.remote_link_failed", ticket=key, error=exc.message)
 
 
 def group_url(group: Group) -> str:
@@ -291,6 +304,7 @@ def link_ticket(group: Group, site: JiraSite, ref: str, actor: Actor) -> Ticket:
     try:
         with JiraClient.for_site(site) as client:
             issue = client.get_issue(key, fields=SNAPSHOT_FIELDS)
+            add_remote_link(client, group, str(issue["key"]))
     except JiraNotFound:
         msg = f"Issue {key} does not exist or you do not have permission to see it."
         raise DomainError(msg, field="issue") from None

@@ -119,3 +119,23 @@ def has_unsent(ticket: Ticket, coalesce_key: str) -> bool:
         coalesce_key=coalesce_key,
         state__in=[ChangeState.PENDING, ChangeState.IN_FLIGHT],
     ).exists()
+
+
+def failed_changes(group: Group) -> list[OutboundChange]:
+    """Changes for the group's tickets that Jira refused, newest first (for the group page:
+    each has `last_error` in Jira's words and can be sent again with `worker.retry_change`)."""
+    rows = OutboundChange.objects.filter(
+        state=ChangeState.FAILED, ticket__links__group=group
+    ).select_related("ticket")
+    return list(rows.order_by("-updated_at").distinct())
+
+
+def unsent_count(group: Group) -> int:
+    """Changes for the group's tickets still waiting for (or being sent to) Jira."""
+    return (
+        OutboundChange.objects.filter(
+            state__in=[ChangeState.PENDING, ChangeState.IN_FLIGHT], ticket__links__group=group
+        )
+        .distinct()
+        .count()
+    )

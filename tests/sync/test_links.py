@@ -236,3 +236,41 @@ def test_parse_issue_ref() -> None:
     assert links.parse_issue_ref(" bb-12 ") == "BB-12"
     assert links.parse_issue_ref("https://acme.atlassian.net/browse/OPS-7?x=1") == "OPS-7"
     assert links.parse_issue_ref("checkout is slow") is None
+
+
+def test_create_and_link_leave_a_web_link_back_to_the_group(
+    env: JiraEnv, make_group: Callable[..., Group], owner: Any
+) -> None:
+    group = make_group()
+    ticket = links.create_ticket(
+        group, env.site, {"project": "BB", "issuetype": "10004"}, Actor.member(owner)
+    )
+    other = make_group("Second")
+    links.link_ticket(other, env.site, ticket.key, Actor.member(owner))
+    links.link_ticket(group, env.site, env.new_issue(), Actor.member(owner))
+    remote = env.jira.issue(ticket.key).remote_links
+    assert sorted(link["object"]["url"].rsplit("/", 2)[-2] for link in remote) == sorted(
+        [str(group.pk), str(other.pk)]
+    )
+
+
+def test_data_center_create_metadata_and_user_values(
+    dc_env: JiraEnv, group: Group, owner: Any
+) -> None:
+    form = {f.id: f for f in jira_fields.form_fields(dc_env.site, "OPS", "10004")}
+    assert form["customfield_10010"].required
+    rita = dc_env.jira.add_user("Rita Reviewer", "rita@example.com", name="rita")
+    ticket = links.create_ticket(
+        group,
+        dc_env.site,
+        {
+            "project": "OPS",
+            "issuetype": "10004",
+            "customfield_10010": "Minor",
+            "customfield_10012": rita["name"],
+        },
+        Actor.member(owner),
+    )
+    fields = dc_env.issue(ticket.key)["fields"]
+    assert fields["customfield_10012"]["name"] == "rita"
+    assert "{code}" in fields["description"]
