@@ -128,6 +128,21 @@ def search_issues(site: JiraSite, text: str) -> list[dict[str, str]]:
     return [{"key": c.value, "label": c.label} for c in found]
 
 
+def jira_statuses(site: JiraSite) -> list[dict[str, str]]:
+    """Jira's statuses as (id, "Name (category)") for the status-map form."""
+
+    def fetch() -> list[dict[str, Any]]:
+        with JiraClient.for_site(site) as client:
+            return client.get_statuses()
+
+    out = []
+    for status in _jira_call(fetch):
+        category = (status.get("statusCategory") or {}).get("name", "")
+        label = f"{status.get('name')} ({category})" if category else str(status.get("name"))
+        out.append({"id": str(status.get("id")), "label": label})
+    return out
+
+
 def autocomplete(site: JiraSite, field: str, text: str, project: str) -> list[dict[str, str]]:
     """Choices for a searchable create-form field (users, sprints, epics, parents)."""
     if not text.strip():

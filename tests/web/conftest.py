@@ -120,7 +120,7 @@ class World:
 
     def _jira(self, org: Organization, name: str, group: Group) -> tuple[Any, Any, Any, Any]:
         site = JiraSite.objects.create(
-            name=name, base_url=f"https://{name}.example.test", auth_method=AuthMethod.API_TOKEN
+            name=name, base_url=f"http://127.0.0.1:9/{name}", auth_method=AuthMethod.API_TOKEN
         )
         binding = SiteBinding.objects.create(site=site, organization=org)
         ticket = Ticket.objects.create(

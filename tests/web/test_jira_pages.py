@@ -91,3 +91,27 @@ def test_user_fields_search_jira_people(
     )
     options = owner_client.get(url).content.decode()
     assert f'value="{person["accountId"]}"' in options and "Grace Hopper" in options
+
+
+def test_status_map_form_offers_jiras_statuses(owner_client: Any, jira_site: JiraSiteEnv) -> None:
+    page = owner_client.get(f"/settings/integrations/{jira_site.binding.pk}/").content.decode()
+    assert '<option value="10001">Done' in page
+    owner_client.post(
+        f"/settings/integrations/{jira_site.binding.pk}/status-maps/",
+        {
+            "jira_project_key": "BB",
+            "resolved_status_id": "10001",
+            "inbound_resolved": ["10001", "10002"],
+        },
+    )
+    mapping = jira_site.binding.status_maps.get()
+    assert mapping.inbound_resolved_status_ids == ["10001", "10002"]
+
+
+def test_user_mapping_suggestions_from_email(
+    owner_client: Any, owner: Any, jira_site: JiraSiteEnv
+) -> None:
+    person = jira_site.jira.add_user(display_name="Owner Person", email=owner.email)
+    url = f"/settings/integrations/{jira_site.binding.pk}/user-maps/suggest/"
+    suggestions = owner_client.get(url).content.decode()
+    assert person["accountId"] in suggestions and "Owner Person" in suggestions

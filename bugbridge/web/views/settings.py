@@ -30,6 +30,17 @@ SWITCH_LABELS = {
 }
 
 
+STATUS_TARGETS = [
+    ("resolved_status_id", "Resolved → move ticket to"),
+    ("unresolved_status_id", "Unresolved → move ticket to"),
+    ("ignored_status_id", "Ignored → move ticket to"),
+]
+STATUS_SOURCES = [
+    ("inbound_resolved", "These statuses resolve groups"),
+    ("inbound_ignored", "These statuses ignore groups"),
+]
+
+
 def _integrations_context(request: HttpRequest) -> dict[str, Any]:
     bindings = access.bindings(request.user).order_by("organization__name", "site__name")
     admin_orgs = access.admin_memberships(request.user)
@@ -93,10 +104,21 @@ def _binding_context(request: HttpRequest, binding: SiteBinding, **extra: Any) -
         ],
         "strategies": ResolveStrategy.choices,
         "status_maps": binding.status_maps.order_by("jira_project_key"),
+        "status_targets": STATUS_TARGETS,
+        "status_sources": STATUS_SOURCES,
         "user_maps": binding.user_maps.select_related("user").order_by("user__username"),
         "members": get_user_model().objects.filter(pk__in=member_ids).order_by("username"),
+        **_statuses(binding),
         **extra,
     }
+
+
+def _statuses(binding: SiteBinding) -> dict[str, Any]:
+    """Jira's statuses for the map form; without them the form takes ids typed by hand."""
+    try:
+        return {"statuses": jira_actions.jira_statuses(binding.site)}
+    except DomainError as exc:
+        return {"statuses": [], "statuses_error": exc.message}
 
 
 @member_view
@@ -134,14 +156,19 @@ def save_status_map(request: HttpRequest, pk: int) -> HttpResponse:
         resolved_status_id=data.get("resolved_status_id", ""),
         unresolved_status_id=data.get("unresolved_status_id", ""),
         ignored_status_id=data.get("ignored_status_id", ""),
-        inbound_resolved_status_ids=tuple(data.get("inbound_resolved", "").split(",")),
-        inbound_ignored_status_ids=tuple(data.get("inbound_ignored", "").split(",")),
+        inbound_resolved_status_ids=_id_list(data.getlist("inbound_resolved")),
+        inbound_ignored_status_ids=_id_list(data.getlist("inbound_ignored")),
     )
     try:
         services.save_status_map(binding, entry)
     except DomainError as exc:
         return render_refused(request, "web/binding.html", _binding_context(request, binding), exc)
     return redirect("web:binding", binding.pk)
+
+
+def _id_list(values: list[str]) -> tuple[str, ...]:
+    # A multiple select sends one value per status; the plain input, a comma-separated list.
+    return tuple(part.strip() for value in values for part in value.split(","))
 
 
 @member_view
