@@ -228,6 +228,11 @@ def _attempt(change: OutboundChange, claim: Claim, pool: ClientPool) -> str:
         return _fail(change, claim, exc.message)
     except DeliveryRefused as exc:
         return _fail(change, claim, exc.message)
+    except Exception as exc:
+        # A bug or an answer we cannot read: retried with backoff, then failed visibly,
+        # instead of the row sitting in flight until every lease runs out.
+        log.exception("sync.outbound.crashed", change=change.pk, kind=change.kind)
+        return _retry_later(change, claim, f"Unexpected error: {exc!r}")
     if result.pause_seconds:
         pause_site(site, result.pause_seconds)
         _hold_site(change.ticket.site_id, result.pause_seconds)
