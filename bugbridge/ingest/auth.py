@@ -7,6 +7,7 @@ carry the whole DSN in their header. The secret part of old DSNs is ignored, as 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest
@@ -44,6 +45,12 @@ def key_from_dsn(dsn: str | None) -> str | None:
         return None
 
 
+# Public keys are 32 hex digits; anything else (NUL bytes, megabytes of text) is not looked up.
+_KEY_PATTERN = re.compile(r"[0-9A-Za-z]{1,64}")
+# Project ids are ASCII digits that fit a 64-bit integer ("²".isdigit() is True, int() fails).
+_PROJECT_ID_PATTERN = re.compile(r"[0-9]{1,18}")
+
+
 def authenticate(project_id: str, public_key: str | None) -> ProjectKey:
     """The active key of this project, or a 401 (no key) / 403 (wrong key) saying why."""
     if not public_key:
@@ -53,21 +60,32 @@ def authenticate(project_id: str, public_key: str | None) -> ProjectKey:
             "No sentry_key: send the X-Sentry-Auth header, the sentry_key query parameter "
             "or a DSN in the envelope header.",
         )
-    try:
-        key = ProjectKey.objects.get(public_key=public_key)
-    except ProjectKey.DoesNotExist:
-        raise IngestError(403, "unknown_key", "Unknown sentry_key: check the DSN.") from None
-    if str(key.project_id) != project_id:
-        raise _wrong_project(project_id)
+    key = _find_key(public_key)
+    project_pk = parse_project_id(project_id)
+    if key.project_id != project_pk:
+        raise _wrong_project(project_id, project_pk)
     if not key.is_active:
         raise IngestError(403, "inactive_key", "This sentry_key is disabled: use an active key.")
     return key
 
 
-def _wrong_project(project_id: str) -> IngestError:
-    exists = project_id.isdigit() and Project.objects.filter(pk=int(project_id)).exists()
-    if not exists:
+def parse_project_id(project_id: str) -> int | None:
+    return int(project_id) if _PROJECT_ID_PATTERN.fullmatch(project_id) else None
+
+
+def _find_key(public_key: str) -> ProjectKey:
+    unknown = IngestError(403, "unknown_key", "Unknown sentry_key: check the DSN.")
+    if not _KEY_PATTERN.fullmatch(public_key):
+        raise unknown
+    try:
+        return ProjectKey.objects.get(public_key=public_key)
+    except ProjectKey.DoesNotExist:
+        raise unknown from None
+
+
+def _wrong_project(project_id: str, project_pk: int | None) -> IngestError:
+    if project_pk is None or not Project.objects.filter(pk=project_pk).exists():
         return IngestError(403, "unknown_project", f"Unknown project {project_id[:32]!r}.")
     return IngestError(
-        403, "wrong_project", f"This sentry_key does not belong to project {project_id}."
+        403, "wrong_project", f"This sentry_key does not belong to project {project_pk}."
     )

@@ -8,6 +8,7 @@ TypeError), so every failure is turned into a 400 that says what is wrong.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,9 +45,21 @@ def parse_envelope(body: bytes) -> ParsedBody:
     events = [_event_payload(index, item) for index, item in enumerate(envelope.items)]
     return ParsedBody(
         events=[event for event in events if event is not None],
-        event_id=_optional_str(headers.get("event_id")),
+        event_id=_header_event_id(headers.get("event_id")),
         dsn=_optional_str(headers.get("dsn")),
     )
+
+
+def _header_event_id(value: Any) -> str | None:
+    """The envelope's event id as 32 hex digits (the form Sentry answers with)."""
+    if value is None or value == "":
+        return None
+    try:
+        return uuid.UUID(str(value)).hex
+    except ValueError as exc:
+        raise bad_request(
+            "bad_event_id", f"The envelope header's event_id {str(value)[:64]!r} is not a UUID."
+        ) from exc
 
 
 def _event_payload(index: int, item: Item) -> dict[str, Any] | None:

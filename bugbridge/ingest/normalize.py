@@ -22,9 +22,13 @@ LEVELS = frozenset({"fatal", "error", "warning", "info", "debug"})
 _LEVEL_ALIASES = {"critical": "fatal", "warn": "warning", "err": "error", "log": "info"}
 # Python's logging levels, which some SDKs send as numbers.
 _NUMERIC_LEVELS = {50: "fatal", 40: "error", 30: "warning", 20: "info", 10: "debug"}
-# Sentry clamps timestamps from clients with a fast clock to the time of receipt.
+# Like Sentry's relay, timestamps from a clock that is ahead, or older than 30 days (or not
+# representable), are replaced by the time of receipt.
 _MAX_CLOCK_DRIFT = timedelta(minutes=1)
+_MAX_TIME_IN_PAST = timedelta(days=30)
 _TAG_MAX = 200
+_MAX_DEPTH = 64
+_TRIMMED = "[trimmed: nested too deeply]"
 
 
 @dataclass(frozen=True)
@@ -62,17 +66,35 @@ def normalize(payload: dict[str, Any], fallback_event_id: str | None = None) -> 
     )
 
 
-def clean_json(value: Any) -> Any:
-    """NUL characters and NaN/Infinity (which json.loads accepts) are refused by PostgreSQL's
-    jsonb, so they are replaced before storage."""
+def clean_json(value: Any, depth: int = 0) -> Any:
+    """What PostgreSQL's jsonb and SQLite's UTF-8 can store, at a bounded depth.
+
+    json.loads accepts NaN/Infinity, NUL characters and lone surrogates ("\\ud800"), none of
+    which the databases take, and nesting deep enough to exhaust the stack later. Like Sentry's
+    relay, data nested deeper than _MAX_DEPTH is trimmed rather than the event refused.
+    """
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+        return clean_text(value)
+    if isinstance(value, dict | list) and depth >= _MAX_DEPTH:
+        return _TRIMMED
     if isinstance(value, dict):
-        return {clean_json(str(k)): clean_json(v) for k, v in value.items()}
+        return {clean_text(str(k)): clean_json(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [clean_json(v) for v in value]
+        return [clean_json(v, depth + 1) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    return value
+
+
+def clean_text(value: str) -> str:
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
     return value
 
 
@@ -114,7 +136,7 @@ def parse_event_id(value: Any) -> uuid.UUID:
 def parse_timestamp(value: Any) -> datetime:
     now = timezone.now()
     parsed = _timestamp_or_none(value)
-    if parsed is None or parsed > now + _MAX_CLOCK_DRIFT:
+    if parsed is None or not now - _MAX_TIME_IN_PAST <= parsed <= now + _MAX_CLOCK_DRIFT:
         return now
     return parsed
 
@@ -125,7 +147,7 @@ def _timestamp_or_none(value: Any) -> datetime | None:
             return datetime.fromtimestamp(value, tz=UTC)
         if isinstance(value, str) and value:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         return None
     return None

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -109,13 +109,35 @@ def test_user_identity_prefers_id_then_email_then_username_then_ip() -> None:
     assert user_ident("someone") == ""
 
 
-def test_timestamps_epoch_iso_and_future_clamp() -> None:
-    assert normalize({"timestamp": 0}).timestamp == datetime(1970, 1, 1, tzinfo=UTC)
-    iso = normalize({"timestamp": "2026-01-02T03:04:05Z"}).timestamp
-    assert iso == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+def test_timestamps_epoch_or_iso() -> None:
+    hour_ago = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    assert normalize({"timestamp": hour_ago.timestamp()}).timestamp == hour_ago
+    iso = hour_ago.astimezone(timezone.get_fixed_timezone(300)).isoformat()
+    assert normalize({"timestamp": iso}).timestamp == hour_ago
+    naive_utc = hour_ago.replace(tzinfo=None).isoformat() + "Z"
+    assert normalize({"timestamp": naive_utc}).timestamp == hour_ago
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "soon",
+        0,  # 1970: older than 30 days
+        10**30,
+        -62135596800.0,
+        "0001-01-01T00:00:00+05:00",  # year 0 in UTC: not representable
+        "9999-12-31T23:59:59-05:00",
+        True,
+    ],
+)
+def test_unusable_timestamps_become_the_time_of_receipt(raw: object) -> None:
+    before = timezone.now()
+    assert before <= normalize({"timestamp": raw}).timestamp <= timezone.now()
+
+
+def test_future_timestamp_is_clamped() -> None:
     future = (timezone.now() + timedelta(days=1)).timestamp()
     assert normalize({"timestamp": future}).timestamp <= timezone.now()
-    assert normalize({"timestamp": "soon"}).timestamp <= timezone.now()
 
 
 def test_event_id_from_payload_or_envelope_else_generated() -> None:
@@ -130,6 +152,25 @@ def test_malformed_event_id_is_refused() -> None:
         normalize({"event_id": "not-a-uuid"})
     assert caught.value.status == 400
     assert "event_id" in caught.value.detail
+
+
+def test_lone_surrogates_are_replaced_in_values_and_keys() -> None:
+    event = normalize({"message": "\ud800 x", "extra": {"\udc00": "ok \u00e9"}})
+    assert event.title == "? x"
+    assert event.data["extra"] == {"?": "ok \u00e9"}
+
+
+def test_deep_nesting_is_trimmed() -> None:
+    deep: object = "leaf"
+    for _ in range(500):
+        deep = [deep]
+    data = normalize({"message": "d", "extra": {"deep": deep}}).data
+    depth, node = 0, data["extra"]
+    while isinstance(node, dict | list):
+        node = next(iter(node.values())) if isinstance(node, dict) else node[0]
+        depth += 1
+    assert node == "[trimmed: nested too deeply]"
+    assert depth <= 64
 
 
 def test_long_fields_are_truncated_and_nul_and_nan_are_scrubbed() -> None:
