@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -222,6 +223,79 @@ def _defaults_from(project: str, issue_type: str, values: dict[str, Any]) -> JSO
         "priority_id": str(priority),
         "labels": list(labels),
     }
+
+
+# -- the form a person fills in -------------------------------------------------------------
+
+
+@dataclass
+class CreateForm:
+    """Everything a create dialog shows: the chosen project and type with their choices, the
+    dynamic fields from create-metadata (defaults filled in), and a fresh request token to
+    submit with the values (so pressing "create" twice cannot make two issues)."""
+
+    project: str
+    issue_type: str
+    projects: list[tuple[str, str]]
+    issue_types: list[tuple[str, str]]
+    summary: str
+    fields: list[jira_fields.FormField]
+    request_token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def create_form(
+    group: Group,
+    site: JiraSite,
+    user: User | None,
+    *,
+    project: str | None = None,
+    issue_type: str | None = None,
+) -> CreateForm:
+    """The create dialog for a group. Choice order: the request, the person's last choice,
+    the Bugbridge project's defaults, then the first project/type Jira offers."""
+    _binding_for(group, site)
+    defaults = form_defaults(group.project, site, user)
+    with JiraClient.for_site(site) as client:
+        projects = [
+            (str(p["id"]), f"{p.get('key')} - {p.get('name')}") for p in client.search_projects()
+        ]
+        chosen = _choose(project, defaults["jira_project"], projects)
+        types = jira_fields.issue_types(site, chosen, client=client) if chosen else []
+        type_choices = [(str(t["id"]), str(t.get("name"))) for t in types]
+        chosen_type = _choose(issue_type, defaults["issue_type_id"], type_choices)
+        metadata = (
+            jira_fields.field_metadata(site, chosen, chosen_type, client=client)
+            if chosen and chosen_type
+            else []
+        )
+    form_fields = jira_fields.form_fields(site, chosen, chosen_type, metadata=metadata)
+    for form_field in form_fields:
+        if form_field.id == "priority" and defaults["priority_id"]:
+            form_field.default = defaults["priority_id"]
+        if form_field.id == "labels" and defaults["labels"]:
+            form_field.default = list(defaults["labels"])
+    return CreateForm(
+        project=chosen,
+        issue_type=chosen_type,
+        projects=projects,
+        issue_types=type_choices,
+        summary=formatting.one_line(group.title),
+        fields=form_fields,
+    )
+
+
+def _choose(asked: str | None, remembered: str, choices: list[tuple[str, str]]) -> str:
+    ids = [c[0] for c in choices]
+    for candidate in (asked, remembered):
+        if not candidate:
+            continue
+        if candidate in ids:
+            return candidate
+        # A project remembered by key ("OPS") rather than id.
+        for value, label in choices:
+            if label.split(" - ", 1)[0].upper() == candidate.upper():
+                return value
+    return ids[0] if ids else ""
 
 
 # -- the latest stack trace -----------------------------------------------------------------

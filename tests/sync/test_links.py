@@ -274,3 +274,22 @@ def test_data_center_create_metadata_and_user_values(
     fields = dc_env.issue(ticket.key)["fields"]
     assert fields["customfield_10012"]["name"] == "rita"
     assert "{code}" in fields["description"]
+
+
+def test_create_form_uses_remembered_choices_and_offers_a_token(
+    env: JiraEnv, group: Group, owner: Any
+) -> None:
+    links.set_project_defaults(
+        group.project,
+        env.site,
+        {"jira_project": "OPS", "issue_type_id": "10004", "priority_id": "2", "labels": ["prod"]},
+    )
+    form = links.create_form(group, env.site, owner)
+    assert form.project == "10001" and form.issue_type == "10004"
+    assert ("10001", "OPS - Operations") in form.projects
+    assert "Sub-task" not in dict(form.issue_types).values()
+    by_id = {f.id: f for f in form.fields}
+    assert by_id["priority"].default == "2" and by_id["labels"].default == ["prod"]
+    assert form.summary == group.title and len(form.request_token) == 32
+    asked = links.create_form(group, env.site, owner, project="10000", issue_type="10002")
+    assert (asked.project, asked.issue_type) == ("10000", "10002")

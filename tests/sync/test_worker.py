@@ -260,3 +260,57 @@ def test_abandoned_lease_is_delivered_again(
     assert env.issue(key)["fields"]["status"]["name"] == "Done"
     # The dead worker's late answer cannot overwrite the outcome.
     assert worker.process(claims[0]) == "lost"
+
+
+def test_required_transition_fields_are_supplied(
+    env: JiraEnv, group: Group, linked: tuple[Ticket, str], owner: Any
+) -> None:
+    _, key = linked
+    for transition in env.jira.transitions:
+        if transition.to_status == "10001":
+            transition.required_fields = ["resolution"]
+    services.set_group_status(group, GroupStatus.RESOLVED, Actor.member(owner))
+    assert worker.drain(10) == {"delivered": 1}
+    fields = env.issue(key)["fields"]
+    assert fields["status"]["name"] == "Done" and fields["resolution"]["name"] == "Done"
+
+
+def test_required_transition_field_we_cannot_fill_is_a_visible_failure(
+    env: JiraEnv, group: Group, linked: tuple[Ticket, str], owner: Any
+) -> None:
+    for transition in env.jira.transitions:
+        if transition.to_status in {"10001", "10002"}:
+            transition.required_fields = ["comment"]
+    services.set_group_status(group, GroupStatus.RESOLVED, Actor.member(owner))
+    assert worker.drain(10) == {"failed": 1}
+    assert "requires Comment" in OutboundChange.objects.get().last_error
+
+
+def test_coalesced_assignment_is_one_jira_write(
+    env: JiraEnv, group: Group, linked: tuple[Ticket, str], member: Any, member_b: Any, owner: Any
+) -> None:
+    env.jira.add_user("Ada Lovelace", "ada@example.com")
+    env.jira.add_user("Grace Hopper", "grace@example.com")
+    before = len(env.sb.request_log)
+    for _ in range(3):
+        services.assign_group(group, member, Actor.member(owner))
+        services.assign_group(group, member_b, Actor.member(owner))
+    worker.drain(10)
+    writes = [
+        c
+        for c in env.sb.request_log[before:]
+        if c[1] == env.jira.name and c[2] == "PUT" and c[3].endswith("/assignee")
+    ]
+    assert len(writes) == 1
+
+
+def test_group_page_lists_failures(
+    env: JiraEnv, group: Group, linked: tuple[Ticket, str], member: Any, owner: Any
+) -> None:
+    from bugbridge.sync import outbound
+
+    services.assign_group(group, member, Actor.member(owner))
+    assert outbound.unsent_count(group) == 1
+    worker.drain(10)
+    failures = outbound.failed_changes(group)
+    assert [f.kind for f in failures] == ["assignee"] and outbound.unsent_count(group) == 0
