@@ -113,10 +113,27 @@ def _parent_id(ctx: Ctx, value: Any, errors: FieldErrors) -> str | None:
         return None
 
 
+WRONG_HIERARCHY = "Given parent work item does not belong to appropriate hierarchy."
+
+
+def _level(ctx: Ctx, type_id: str) -> int:
+    """Jira's hierarchy: epic 1, standard issue 0, sub-task -1."""
+    itype = ctx.site.issue_types[type_id]
+    return -1 if itype.subtask else (1 if itype.name == "Epic" else 0)
+
+
 def _check_parent(ctx: Ctx, spec: dict[str, Any], errors: FieldErrors) -> None:
-    subtask = ctx.site.issue_types[spec["issuetype_id"]].subtask
-    if subtask and not spec.get("parent_id") and "parent" not in errors:
-        errors["parent"] = "Given parent work item does not belong to appropriate hierarchy."
+    if "parent" in errors:
+        return
+    level = _level(ctx, spec["issuetype_id"])
+    parent_id = spec.get("parent_id")
+    if parent_id is None:
+        if level == -1:
+            errors["parent"] = WRONG_HIERARCHY
+        return
+    parent = ctx.site.issues_by_id[parent_id]
+    if _level(ctx, parent.issuetype_id) != level + 1:
+        errors["parent"] = WRONG_HIERARCHY
 
 
 # ------------------------------------------------------------------------------- read

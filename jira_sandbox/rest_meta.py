@@ -204,7 +204,8 @@ def createmeta_fields(ctx: Ctx) -> dict[str, Any]:
 def _create_fields(ctx: Ctx, type_id: str) -> list[FieldDef]:
     site = ctx.site
     system = [f for f in site.system_fields.values() if f.id != "parent"]
-    if site.issue_types[type_id].subtask:
+    if site.issue_types[type_id].name != "Epic":
+        # Sub-tasks need a parent issue; standard issues may name an epic as parent.
         system.append(site.system_fields["parent"])
     return system + list(site.custom_fields.values())
 

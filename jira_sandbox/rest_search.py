@@ -112,7 +112,7 @@ def search_old(ctx: Ctx) -> Any:
         }
 
 
-@route("POST", "/rest/api/3/search/approximate-count", "countIssues", deployments=("cloud",))
+@route("POST", API + "/search/approximate-count", "countIssues", deployments=("cloud",))
 def approximate_count(ctx: Ctx) -> dict[str, int]:
     with ctx.site.lock:
         return {"count": len(search(ctx.site, ctx.json().get("jql", ""), ctx.actor))}

@@ -80,8 +80,11 @@ def check(op_id: str, resp: httpx.Response) -> None:
 
 
 class Walker:
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, version: int) -> None:
         self.site = site
+        self.version = version
+        # v3 takes ADF rich text; v2 takes wiki strings (same operations otherwise).
+        self.rich: Any = ADF if version == 3 else "hi *there*"
         self.seen: set[str] = set()
         self.client = httpx.Client(auth=ADMIN, timeout=10)
 
@@ -94,7 +97,7 @@ class Walker:
         auth: Any = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        url = f"{self.site.base_url}/rest/api/3{path}"
+        url = f"{self.site.base_url}/rest/api/{self.version}{path}"
         extra = {"auth": auth} if auth is not None else {}
         resp = self.client.request(method, url, **extra, **kwargs)
         assert resp.status_code == expect, f"{op_id}: {resp.status_code} {resp.text[:300]}"
@@ -110,13 +113,13 @@ ADF = {
 }
 
 
-@pytest.fixture
-def walker(sandbox: Sandbox) -> Iterator[Walker]:
+@pytest.fixture(params=[3, 2], ids=["v3", "v2"])
+def walker(sandbox: Sandbox, request: pytest.FixtureRequest) -> Iterator[Walker]:
     site = sandbox.add_site("contract" + str(len(sandbox.sites)))
     site.rest_emits_webhooks = False
     site.add_user("Ada Lovelace", "ada@example.com")
     site.add_user("Hidden Person", "hidden@example.com", email_hidden=True)
-    w = Walker(site)
+    w = Walker(site, request.param)
     yield w
     w.client.close()
 
@@ -174,7 +177,7 @@ def _walk_issue(w: Walker) -> None:
         "project": {"key": "BB"},
         "issuetype": {"name": "Bug"},
         "summary": "Crash",
-        "description": ADF,
+        "description": w.rich,
         "labels": ["sentry"],
     }
     w.call("createIssue", "POST", "/issue", 201, json={"fields": fields})
@@ -186,7 +189,7 @@ def _walk_issue(w: Walker) -> None:
         "project": {"key": "OPS"},
         "customfield_10010": {"value": "Major"},
         "customfield_10011": [{"id": "10110"}],
-        "customfield_10013": ADF,
+        "customfield_10013": w.rich,
     }
     w.call("createIssue", "POST", "/issue", 201, json={"fields": ops})
     w.call("getIssue", "GET", "/issue/BB-1", 200)
@@ -217,13 +220,14 @@ def _walk_issue(w: Walker) -> None:
 
 
 def _walk_comments(w: Walker) -> None:
-    made = w.call("addComment", "POST", "/issue/BB-1/comment", 201, json={"body": ADF}).json()
-    w.call("addComment", "POST", "/issue/BB-1/comment", 400, json={"body": "not adf"})
+    made = w.call("addComment", "POST", "/issue/BB-1/comment", 201, json={"body": w.rich}).json()
+    wrong_kind = "not adf" if w.version == 3 else ADF
+    w.call("addComment", "POST", "/issue/BB-1/comment", 400, json={"body": wrong_kind})
     cid = made["id"]
     w.call("getComments", "GET", "/issue/BB-1/comment", 200)
     w.call("getComment", "GET", f"/issue/BB-1/comment/{cid}", 200)
     w.call("getComment", "GET", "/issue/BB-1/comment/1", 404)
-    w.call("updateComment", "PUT", f"/issue/BB-1/comment/{cid}", 200, json={"body": ADF})
+    w.call("updateComment", "PUT", f"/issue/BB-1/comment/{cid}", 200, json={"body": w.rich})
     w.call("setCommentProperty", "PUT", f"/comment/{cid}/properties/p", 201, json={"a": 1})
     w.call("setCommentProperty", "PUT", f"/comment/{cid}/properties/p", 200, json={"a": 2})
     w.call("getCommentPropertyKeys", "GET", f"/comment/{cid}/properties", 200)

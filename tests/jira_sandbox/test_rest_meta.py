@@ -141,3 +141,22 @@ def test_add_project_with_required_fields(site: Site) -> None:
     assert ok.json()["key"] == "WEB-1"
     site.act_comment("WEB-1", "note")
     assert [c["body"] for c in site.comments("WEB-1")] == ["note"]
+
+
+def test_epic_parent_hierarchy(site: Site) -> None:
+    url = f"{site.base_url}/rest/api/2/issue"
+    epic = {"project": {"key": "BB"}, "issuetype": {"name": "Epic"}, "summary": "Epic"}
+    epic_key = httpx.post(url, json={"fields": epic}, auth=ADMIN).json()["key"]
+    bug = {
+        "project": {"key": "BB"},
+        "issuetype": {"name": "Bug"},
+        "summary": "b",
+        "parent": {"key": epic_key},
+    }
+    child = httpx.post(url, json={"fields": bug}, auth=ADMIN)
+    assert child.status_code == 201
+    assert site.get_issue(child.json()["key"])["fields"]["parent"]["key"] == epic_key
+    wrong = httpx.post(
+        url, json={"fields": bug | {"parent": {"key": child.json()["key"]}}}, auth=ADMIN
+    )
+    assert wrong.status_code == 400 and "parent" in wrong.json()["errors"]
