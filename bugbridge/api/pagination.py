@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -38,13 +38,27 @@ def _decode(cursor: str) -> tuple[Any, int]:
         if not isinstance(pk, int) or not 0 < pk < 2**63:
             raise ValueError(pk)
         if kind == "dt":
-            return datetime.fromisoformat(raw), pk
+            return _aware(datetime.fromisoformat(raw)), pk
         number = int(raw)
         if abs(number) >= 2**63:
             raise ValueError(number)
         return number, pk
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,
+        binascii.Error,
+        UnicodeDecodeError,
+        json.JSONDecodeError,
+    ):
         raise DomainError("This cursor is not one the API handed out.", field="cursor") from None
+
+
+def _aware(moment: datetime) -> datetime:
+    # A forged cursor may hold a naive time or one that leaves the calendar once in UTC.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def paginate(

@@ -9,14 +9,21 @@ from ninja import Schema
 from pydantic import AfterValidator, Field
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL characters in text columns.
+def _storable(value: str) -> str:
+    # PostgreSQL cannot store NUL characters in text columns, and a lone surrogate (valid in
+    # JSON's \uXXXX escapes) is not UTF-8 at all.
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(_storable)]
+# Database ids are bigints: larger numbers would overflow the query, not just miss.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ErrorOut(Schema):
@@ -39,7 +46,7 @@ class ProjectOut(Schema):
 
 
 class ProjectIn(Schema):
-    organization_id: int = Field(ge=1)
+    organization_id: Id
     name: Text = Field(min_length=1, max_length=200)
     platform: Text = Field("python", max_length=64)
 
@@ -103,7 +110,7 @@ class GroupDetailOut(GroupOut):
 class GroupUpdateIn(Schema):
     status: Literal["resolved", "unresolved", "ignored"] | None = None
     in_release: Text = Field("", max_length=200)
-    assignee_id: int | None = Field(None, ge=1)
+    assignee_id: Id | None = None
 
 
 class EventOut(Schema):
@@ -137,12 +144,12 @@ class NoteIn(Schema):
 
 
 class LinkIn(Schema):
-    site_id: int = Field(ge=1)
+    site_id: Id
     issue: Text = Field(min_length=1, max_length=500, description="Issue key or browse URL")
 
 
 class TicketIn(Schema):
-    site_id: int = Field(ge=1)
+    site_id: Id
     project: Text = Field(min_length=1, max_length=64, description="Jira project id or key")
     issuetype: Text = Field(min_length=1, max_length=64, description="Issue type id")
     summary: Text = Field("", max_length=255)
@@ -213,7 +220,7 @@ class UserMapOut(Schema):
 
 
 class UserMapIn(Schema):
-    user_id: int = Field(ge=1)
+    user_id: Id
     account_id: Text = Field(min_length=1, max_length=128)
     display_name: Text = Field("", max_length=200)
 

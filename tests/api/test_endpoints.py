@@ -216,3 +216,23 @@ def test_status_of_group_changes_is_written_once(api: ApiClient, world: World) -
     world.group_a.refresh_from_db()
     assert world.group_a.status == GroupStatus.IGNORED
     assert Activity.objects.filter(group=world.group_a, kind="set_ignored").count() == 1
+
+
+def test_out_of_range_ids_and_forged_cursors_are_refused_not_crashed(
+    api: ApiClient, world: World
+) -> None:
+    huge = 2**64
+    url = f"/groups/{world.group_a.pk}"
+    assert api.patch(url, {"assignee_id": huge}).status_code == 400
+    assert api.get(f"/groups/{huge}").status_code == 404
+    assert api.get("/groups", project=huge).status_code == 400
+    # ["dt", "0001-01-01T00:00:00+05:00", 1]: a time before year 1 once in UTC.
+    forged = "WyJkdCIsIjAwMDEtMDEtMDFUMDA6MDA6MDArMDU6MDAiLDFd"
+    assert api.get("/groups", cursor=forged).status_code == 400
+    surrogate = api.client.post(
+        f"/api/v1/groups/{world.group_a.pk}/notes",
+        '{"body": "\\ud800"}',
+        content_type="application/json",
+        headers=api.headers,
+    )
+    assert surrogate.status_code == 400 and "body" in surrogate.json()["fields"]

@@ -19,6 +19,7 @@ from bugbridge.api.schemas import (
     GroupDetailOut,
     GroupOut,
     GroupUpdateIn,
+    Id,
     LinkIn,
     LinkOut,
     NoteIn,
@@ -59,7 +60,7 @@ class GroupQuery(Schema):
     environment: Text = Field("", max_length=64)
     release: Text = Field("", max_length=200)
     query: Text = Field("", max_length=200)
-    project: int | None = Field(None, ge=1)
+    project: Id | None = None
     sort: Literal["last_seen", "events", "users"] = "last_seen"
     cursor: str | None = Field(None, max_length=500)
     limit: int = Field(25, ge=1, le=100)
