@@ -130,6 +130,7 @@ class AdminWebhook:
     expires_ms: int | None = None  # dynamic webhooks expire after 30 days
     owner: str = ""  # OAuth client id / Connect app key that registered it
     enabled: bool = True
+    exclude_body: bool = False  # admin/DC option: POST with an empty body
 
 
 RESOLUTIONS: dict[str, dict[str, str]] = {

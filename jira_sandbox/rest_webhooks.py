@@ -174,7 +174,7 @@ def _legacy_json(ctx: Ctx, h: AdminWebhook) -> dict[str, Any]:
     return {
         "name": h.name,
         "url": h.url,
-        "excludeBody": False,
+        "excludeBody": h.exclude_body,
         "filters": {"issue-related-events-section": h.jql},
         "events": h.events,
         "enabled": h.enabled,
@@ -200,6 +200,8 @@ def _add_from_body(ctx: Ctx, jql: str, active: bool = True) -> AdminWebhook:
     hook = ctx.site.add_admin_webhook(body["url"], body.get("secret"), body["events"], jql, kind)
     hook.name = str(body.get("name") or hook.name)
     hook.enabled = active
+    config = body.get("configuration") or {}
+    hook.exclude_body = bool(body.get("excludeBody")) or config.get("EXCLUDE_BODY") == "true"
     return hook
 
 
@@ -245,7 +247,7 @@ def _modern_json(ctx: Ctx, h: AdminWebhook) -> dict[str, Any]:
         "name": h.name,
         "url": h.url,
         "events": h.events,
-        "configuration": {"FILTERS": h.jql, "EXCLUDE_BODY": "false"},
+        "configuration": {"FILTERS": h.jql, "EXCLUDE_BODY": str(h.exclude_body).lower()},
         "active": h.enabled,
         "createdDate": now,
         "updatedDate": now,

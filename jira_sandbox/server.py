@@ -126,6 +126,10 @@ class Sandbox:
     def site(self, name: str) -> Site:
         return self.sites[name]
 
+    def remove_site(self, name: str) -> None:
+        with self.lock:
+            self.sites.pop(name, None)
+
     # ------------------------------------------------------------------------- http
     async def _endpoint(self, request: Request) -> Response:
         path = "/" + request.path_params["path"]
@@ -308,6 +312,9 @@ async def _apply_fault(fault: Fault, site: Site) -> Response | None:
         return HTMLResponse(dc_error_page(fault.status or 500), fault.status or 500)
     status = fault.status or 503
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    if site.is_dc and status >= 500:
+        # Data Center's Tomcat / reverse proxy answers server errors with an HTML page.
+        return HTMLResponse(dc_error_page(status), status, headers=headers)
     body = {"errorMessages": [f"Sandbox fault: HTTP {status}"], "errors": {}}
     return JSONResponse(body, status, headers=headers)
 

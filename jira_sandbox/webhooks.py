@@ -88,7 +88,7 @@ def send_planned(site: "Site", plan: list[tuple[Any, WebhookEvent, Any]]) -> lis
 
 def _deliver_one(site: "Site", hook: "AdminWebhook", ev: WebhookEvent, flags: Any) -> Delivery:
     url = _target_url(hook.url, ev)
-    raw = json.dumps(ev.body, separators=(",", ":")).encode()
+    raw = b"" if hook.exclude_body else json.dumps(ev.body, separators=(",", ":")).encode()
     d = Delivery(hook.id, hook.kind, url, ev.name, flags.identifier, body=ev.body)
     d.duplicate = flags.duplicate
     if flags.delay:

@@ -95,3 +95,16 @@ def test_open_ended_reorder_then_flush(site: Site, receiver: Receiver) -> None:
     flushed = site.flush_held_deliveries()
     assert [d.ok for d in flushed] == [True, True]
     assert [r.json["issue"]["fields"]["summary"] for r in receiver.requests] == ["b", "a"]
+
+
+def test_dc_5xx_is_html_and_exclude_body(dc_site: Site, receiver: Receiver) -> None:
+    dc_site.set_fault(kind="503", count=1)
+    resp = httpx.get(f"{dc_site.base_url}/rest/api/2/myself", auth=("admin", "admin-token"))
+    assert resp.status_code == 503 and resp.headers["content-type"].startswith("text/html")
+    body = {"name": "n", "url": receiver.url, "events": ["jira:issue_created"], "excludeBody": True}
+    made = httpx.post(
+        f"{dc_site.base_url}/rest/webhooks/1.0/webhook", json=body, auth=("admin", "admin-token")
+    )
+    assert made.json()["excludeBody"] is True
+    dc_site.act_create("x")
+    assert receiver.requests[-1].raw == b""
