@@ -177,3 +177,13 @@ def respond_to_verified_request(request: HttpRequest, site: JiraSite) -> JsonRes
     """For a view that has verified `request` as coming from `site`: store, apply, answer."""
     result = handle_verified_delivery(site, None, request.body, request.headers)
     return JsonResponse(result.payload, status=result.status)
+
+
+def prune_deliveries(older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete processed deliveries older than `older_than` (Jira retries for ~30 minutes, so
+    nothing older can be repeated). Returns how many rows went. For a periodic job."""
+    cutoff = timezone.now() - older_than
+    done = WebhookDelivery.objects.filter(received_at__lt=cutoff, processed_at__isnull=False)
+    deleted, _ = done.delete()
+    log.info("jira.webhook.pruned", deleted=deleted)
+    return deleted

@@ -135,3 +135,22 @@ def test_a_delivery_still_in_progress_is_a_duplicate(site: JiraSite) -> None:
         site=site, identifier="id-3", event="jira:issue_created", body={}, detail="claim:live"
     )
     assert handle_verified_delivery(site, "id-3", BODY, {}).payload == {"status": "duplicate"}
+
+
+def test_prune_keeps_recent_and_unfinished_deliveries(site: JiraSite) -> None:
+    from django.utils import timezone
+
+    from bugbridge.jira.webhooks.delivery import prune_deliveries
+
+    old = timezone.now() - timedelta(days=40)
+    for ident, processed in (("old-done", old), ("old-open", None), ("new-done", None)):
+        WebhookDelivery.objects.create(
+            site=site, identifier=ident, event="x", body={}, processed_at=processed
+        )
+    WebhookDelivery.objects.exclude(identifier="new-done").update(received_at=old)
+
+    assert prune_deliveries() == 1
+    assert set(WebhookDelivery.objects.values_list("identifier", flat=True)) == {
+        "old-open",
+        "new-done",
+    }
