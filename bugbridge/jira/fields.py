@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import structlog
 from django.core.cache import cache
@@ -56,6 +55,10 @@ class FormField:
     kind: str
     choices: list[tuple[str, str]] = field(default_factory=list)
     multiple: bool = False
+    # Searched as one types (users, sprints, epics, parents, labels): the UI asks Bugbridge
+    # (`jira.search.autocomplete(site, field, text, project=…)`), never Jira directly.
+    searchable: bool = False
+    # Jira's own suggestion URL for the field, when it gives one (informational).
     autocomplete_url: str = ""
     default: Any = None
     schema: JSON = field(default_factory=dict)
@@ -148,15 +151,15 @@ def _form_field(site: JiraSite, project: str, fid: str, meta: JSON) -> FormField
         kind="text",
         schema=schema,
         default=meta.get("defaultValue") if meta.get("hasDefaultValue") else None,
+        autocomplete_url=str(meta.get("autoCompleteUrl") or ""),
     )
     if _is_searchable(ftype, items, custom):
         base.kind = "user" if "user" in (ftype, items) else "async"
         base.multiple = ftype == "array" and custom != SPRINT
-        base.autocomplete_url = autocomplete_url(site, fid, project)
+        base.searchable = True
         return base
     if fid == "labels" or custom == LABELS_CUSTOM:
-        base.kind, base.multiple = "labels", True
-        base.autocomplete_url = autocomplete_url(site, fid, project)
+        base.kind, base.multiple, base.searchable = "labels", True, True
         return base
     choices = _choices(meta.get("allowedValues") or [])
     if choices:
@@ -193,12 +196,6 @@ def _choices(allowed: list[JSON]) -> list[tuple[str, str]]:
         elif item.get("label") is not None:
             out.append((str(item["label"]), str(item["label"])))
     return out
-
-
-def autocomplete_url(site: JiraSite, fid: str, project: str) -> str:
-    """Bugbridge's own search endpoint for a field (proxied to Jira by `jira.search`)."""
-    query = urlencode({"field": fid, "project": project})
-    return f"/jira/sites/{site.public_id}/autocomplete/?{query}"
 
 
 # -- submitted values → Jira's shapes -------------------------------------------------------

@@ -20,6 +20,7 @@ import structlog
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from bugbridge.jira import fields as jira_fields
@@ -164,7 +165,12 @@ def add_remote_link(client: JiraClient, group: Group, key: str) -> None:
 
 
 def group_url(group: Group) -> str:
-    return f"{settings.BASE_URL}/groups/{group.pk}/"
+    """The group's page, absolute (Jira shows it to people outside Bugbridge)."""
+    try:
+        path = reverse("web:group", kwargs={"pk": group.pk})
+    except NoReverseMatch:
+        path = f"/groups/{group.pk}/"
+    return f"{settings.BASE_URL}{path}"
 
 
 def _origin_marker(group: Group, token: str) -> JSON:

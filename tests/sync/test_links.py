@@ -33,7 +33,7 @@ def test_create_links_ticket_with_summary_and_adf_description(
     assert issue["fields"]["summary"] == "ZeroDivisionError: division by zero in step_2"
     adf = env.jira.issue(ticket.key).description_adf
     link = adf["content"][0]["content"][1]
-    assert link["marks"][0]["attrs"]["href"].endswith(f"/groups/{group.pk}/")
+    assert link["marks"][0]["attrs"]["href"] == links.group_url(group)
     assert adf["content"][1]["type"] == "codeBlock"
     assert 'File "app/module2.py", line 12, in step_2' in adf["content"][1]["content"][0]["text"]
     assert ticket.issue_id == issue["id"] and ticket.status_name == "To Do"
@@ -52,7 +52,7 @@ def test_create_on_data_center_writes_wiki_markup(
     )
     description = dc_env.issue(ticket.key)["fields"]["description"]
     assert "{code}" in description
-    assert "|http://" in description and f"/groups/{group.pk}/]" in description
+    assert f"|{links.group_url(group)}]" in description
 
 
 def test_required_custom_field_errors_come_back_per_field_and_nothing_is_linked(
@@ -120,7 +120,7 @@ def test_form_fields_from_split_createmeta(env: JiraEnv) -> None:
     assert form["customfield_10010"].required and form["customfield_10010"].kind == "select"
     assert ("Major", "Major") in form["customfield_10010"].choices
     assert form["customfield_10011"].kind == "multiselect"
-    assert form["customfield_10012"].kind == "user" and form["customfield_10012"].autocomplete_url
+    assert form["customfield_10012"].kind == "user" and form["customfield_10012"].searchable
     assert form["customfield_10020"].kind == "async" and not form["customfield_10020"].multiple
     assert form["labels"].kind == "labels"
     assert form["customfield_10013"].kind == "textarea"
