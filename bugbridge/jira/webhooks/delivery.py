@@ -84,6 +84,12 @@ def handle_verified_delivery(
 
 def _parse(body: bytes | dict[str, Any]) -> dict[str, Any] | ReceiveResult:
     parsed: Any = body
+    if isinstance(body, bytes) and not body.strip():
+        # Jira's admin webhooks have an "Exclude body" option; without the body nothing can
+        # be applied, and a 400 tells Jira not to retry.
+        return _bad_request(
+            "The body is empty: untick 'Exclude body' in this webhook's settings in Jira."
+        )
     if isinstance(body, bytes):
         try:
             parsed = json.loads(body)

@@ -253,3 +253,11 @@ def _assert_untouched(group: Group) -> None:
     assert group.status == GroupStatus.UNRESOLVED
     assert not Activity.objects.filter(group=group).exists()
     assert Ticket.objects.get(issue_id="10040").watermark is None
+
+
+def test_excluded_body_says_what_to_change_in_jira(client: Client, site: JiraSite) -> None:
+    response = post(client, site, b"", secret=site.webhook_secret)
+
+    assert response.status_code == 400
+    assert "Exclude body" in response.json()["detail"]
+    assert not WebhookDelivery.objects.exists()
