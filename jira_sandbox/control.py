@@ -362,3 +362,14 @@ def required_fields(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
 def transition_fields(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
     _site(sb, p).require_transition_fields(b["transition"], b["fields"])
     return {"ok": True}
+
+
+@ctl("POST", "/sites/{site}/permissions")
+def permissions(sb: "Sandbox", p: dict[str, str], b: dict[str, Any]) -> Any:
+    """{"user": ref, "permission": "ASSIGN_ISSUES", "granted": false}"""
+    site = _site(sb, p)
+    if b.get("granted", False):
+        site.grant_permission(b["user"], b["permission"])
+    else:
+        site.revoke_permission(b["user"], b["permission"])
+    return {"ok": True}

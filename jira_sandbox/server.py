@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
-from . import rest_issues, rest_meta, rest_search, rest_users, rest_webhooks  # noqa: F401
+from . import permissions, rest_issues, rest_meta, rest_search, rest_users, rest_webhooks  # noqa: F401
 from .auth import authenticate
 from .errors import JiraError
 from .faults import Fault, rate_limit_reset
@@ -233,6 +233,7 @@ class Sandbox:
             from .auth import unauthorized
 
             raise unauthorized("anonymous", site)
+        permissions.check(site, user, route.op)
         body = await _json_body(request)
         ctx = Ctx(
             site, request.method, path, version, params, request.query_params, body, user, scheme

@@ -87,6 +87,7 @@ class Site:
         self.webhook_backoff = 0.05
         self.webhook_timeout = 5.0
         self.connect: ConnectInstall | None = None
+        self.revoked: dict[str, set[str]] = {}  # accountId -> revoked permission keys
         self.oauth_clients: dict[str, str] = {}  # client id -> client secret
         self.cloud_id = str(uuid.uuid4())  # OAuth 2.0 routes: {sb.url}/ex/jira/{cloud_id}/...
         self._seq = {"issue": 10000, "comment": 10000, "changelog": 10000, "webhook": 1}
@@ -290,6 +291,17 @@ class Site:
             if proj is None or itype is None:
                 raise ValueError(f"unknown project {project!r} or issue type {issuetype!r}")
             proj.required[itype.id] = list(fields)
+
+    def revoke_permission(self, user_ref: str, permission: str) -> None:
+        """Take a project permission (e.g. ASSIGN_ISSUES) from a user: REST answers 403."""
+        with self.lock:
+            u = self.resolve_user(user_ref)
+            self.revoked.setdefault(u.account_id, set()).add(permission)
+
+    def grant_permission(self, user_ref: str, permission: str) -> None:
+        with self.lock:
+            u = self.resolve_user(user_ref)
+            self.revoked.get(u.account_id, set()).discard(permission)
 
     def require_transition_fields(self, transition: str, fields: list[str]) -> None:
         """Make a transition (by id or name, e.g. "Won't Do") require fields like resolution."""

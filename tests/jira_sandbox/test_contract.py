@@ -127,6 +127,14 @@ def walker(sandbox: Sandbox, request: pytest.FixtureRequest) -> Iterator[Walker]
 def _walk_meta(w: Walker) -> None:
     w.call("getServerInfo", "GET", "/serverInfo", 200)
     w.call("getCurrentUser", "GET", "/myself", 200)
+    w.call(
+        "getMyPermissions",
+        "GET",
+        "/mypermissions",
+        200,
+        params={"permissions": "ASSIGN_ISSUES,BROWSE_PROJECTS", "projectKey": "BB"},
+    )
+    w.call("getMyPermissions", "GET", "/mypermissions", 400)
     w.call("getCurrentUser", "GET", "/myself", 401, auth=("admin@example.com", "wrong"))
     w.call("searchProjects", "GET", "/project/search", 200, params={"maxResults": 1})
     w.call("getAllProjects", "GET", "/project", 200)

@@ -119,3 +119,23 @@ def test_server_info(site: Site) -> None:
     info = httpx.get(f"{site.base_url}/rest/api/2/serverInfo", auth=ADMIN).json()
     assert info["deploymentType"] == "Cloud"
     assert info["baseUrl"] == site.base_url
+
+
+def test_revoked_permission_is_403(site: Site) -> None:
+    bob = site.add_user("Bob", "bob@example.com")
+    site.add_api_token("bob@example.com", "b")
+    site.act_create("x")
+    site.revoke_permission(bob["accountId"], "ASSIGN_ISSUES")
+    url = f"{site.base_url}/rest/api/3/issue/BB-1/assignee"
+    resp = httpx.put(url, json={"accountId": None}, auth=("bob@example.com", "b"))
+    assert resp.status_code == 403 and resp.json()["errorMessages"]
+    perms = httpx.get(
+        f"{site.base_url}/rest/api/3/mypermissions",
+        params={"permissions": "ASSIGN_ISSUES"},
+        auth=("bob@example.com", "b"),
+    )
+    assert perms.json()["permissions"]["ASSIGN_ISSUES"]["havePermission"] is False
+    site.grant_permission(bob["accountId"], "ASSIGN_ISSUES")
+    assert (
+        httpx.put(url, json={"accountId": None}, auth=("bob@example.com", "b")).status_code == 204
+    )
