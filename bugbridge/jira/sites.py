@@ -221,3 +221,101 @@ def connection_account_id(site: JiraSite) -> str:
     account_id = str(me.get("accountId") or me.get("name") or "")
     remember_connection_account(site, account_id)
     return account_id
+
+
+# -- registering the webhook in Jira ---------------------------------------------------------
+
+WEBHOOK_EVENTS = [
+    "jira:issue_updated",
+    "jira:issue_deleted",
+    "comment_created",
+    "comment_updated",
+    "comment_deleted",
+]
+WEBHOOK_NAME = "Bugbridge"
+# Jira Cloud and Data Center before 10 manage admin webhooks here...
+_LEGACY_WEBHOOKS = "/rest/webhooks/1.0/webhook"
+# ...Data Center 10 moved them (the old path answers 404 there).
+_DC10_WEBHOOKS = "/rest/jira-webhook/1.0/webhooks"
+
+
+@dataclass(frozen=True)
+class WebhookRegistration:
+    """Whether Jira now sends webhooks here; when not, what a person must do instead."""
+
+    registered: bool
+    url: str
+    message: str
+
+
+def register_webhook(
+    site: JiraSite, *, transport: httpx.BaseTransport | None = None
+) -> WebhookRegistration:
+    """Create (or replace) Bugbridge's admin webhook in Jira with the site's secret.
+
+    Needs a Jira administrator's credentials. Without them the site still works outbound;
+    the answer says what to paste into Jira's webhook settings instead.
+    """
+    url = _registered_url(site)
+    try:
+        with JiraClient(site, transport=transport) as client:
+            path = _webhooks_path(client)
+            _remove_ours(client, path, url)
+            client.request("POST", path, json=_webhook_body(site, url, path))
+    except errors.JiraAuthError:
+        log.info("jira.site.webhook_manual", site=site.pk, reason="not_admin")
+        return WebhookRegistration(False, url, _manual_message(site, url, "is not a Jira admin"))
+    except errors.JiraError as exc:
+        log.warning("jira.site.webhook_manual", site=site.pk, reason="error", error=exc.message)
+        return WebhookRegistration(False, url, _manual_message(site, url, f"failed: {exc}"))
+    log.info("jira.site.webhook_registered", site=site.pk, path=path)
+    return WebhookRegistration(True, url, "Jira now sends its webhooks to Bugbridge.")
+
+
+def _registered_url(site: JiraSite) -> str:
+    # Whether Data Center signs deliveries varies by version; a secret in the URL always works.
+    if site.deployment == Deployment.DATA_CENTER:
+        return webhook_url_with_secret(site)
+    return webhook_url(site)
+
+
+def _webhooks_path(client: JiraClient) -> str:
+    if client.is_cloud:
+        return _LEGACY_WEBHOOKS
+    info = client.server_info()
+    numbers = info.get("versionNumbers") or [0]
+    return _DC10_WEBHOOKS if int(numbers[0]) >= 10 else _LEGACY_WEBHOOKS
+
+
+def _remove_ours(client: JiraClient, path: str, url: str) -> None:
+    """Drop earlier Bugbridge webhooks for this site: Jira cannot show their secret."""
+    base = url.split("?", 1)[0]
+    for hook in client.request("GET", path) or []:
+        if str(hook.get("url") or "").split("?", 1)[0] != base:
+            continue
+        hook_id = hook.get("id") or str(hook.get("self") or "").rstrip("/").rsplit("/", 1)[-1]
+        client.request("DELETE", f"{path}/{hook_id}")
+
+
+def _webhook_body(site: JiraSite, url: str, path: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": WEBHOOK_NAME,
+        "url": url,
+        "events": WEBHOOK_EVENTS,
+        "secret": site.webhook_secret,
+        "excludeBody": False,
+    }
+    if path == _DC10_WEBHOOKS:
+        body["configuration"] = {"FILTERS": "", "EXCLUDE_BODY": "false"}
+        body["active"] = True
+    else:
+        body["filters"] = {"issue-related-events-section": ""}
+    return body
+
+
+def _manual_message(site: JiraSite, url: str, why: str) -> str:
+    return (
+        f"Registering the webhook {why}. In Jira, open System → WebHooks, create a webhook "
+        f"for issue updated/deleted and comment created/updated/deleted with the URL {url} "
+        f"and, as its secret, the webhook secret shown for {site.name} in Bugbridge."
+    )

@@ -132,3 +132,73 @@ def test_connection_account_is_asked_once(jira: Site, organization: Organization
     cache.clear()
 
     assert sites.connection_account_id(site) == jira.admin["accountId"]
+
+
+def _our_hooks(jira: Site, site: JiraSite) -> list[Any]:
+    return [h for h in jira.webhooks if str(site.public_id) in h.url]
+
+
+@pytest.mark.slow
+def test_register_webhook_then_jira_delivers(
+    transactional_db: Any, sandbox: Sandbox, live_server: Any, settings: Any
+) -> None:
+    import uuid
+
+    from bugbridge.sync.links import link_ticket
+    from bugbridge.tracker.actors import Actor
+    from bugbridge.tracker.models import GroupStatus, Project
+    from tests.jira.webhooks.helpers import make_group
+
+    settings.BASE_URL = live_server.url
+    organization = Organization.objects.create(name="Acme", slug="acme")
+    project = Project.objects.create(organization=organization, name="Shop", slug="shop")
+    jira = sandbox.add_site(f"reg{uuid.uuid4().hex[:8]}")
+    site = sites.connect_token_site(
+        organization, base_url=jira.base_url, email="admin@example.com", token="admin-token"
+    ).site
+
+    first = sites.register_webhook(site)
+    again = sites.register_webhook(site)
+
+    assert first.registered and again.registered
+    hooks = _our_hooks(jira, site)
+    assert len(hooks) == 1 and hooks[0].secret == site.webhook_secret
+    assert hooks[0].url == sites.webhook_url(site)
+    jira.act_create("Crash")
+    group = make_group(project)
+    link_ticket(group, site, jira.last_key, Actor.system())
+    jira.act_transition(jira.last_key, "Done")
+    group.refresh_from_db()
+    assert group.status == GroupStatus.RESOLVED
+
+
+def test_register_webhook_without_admin_rights_says_what_to_do(
+    jira: Site, organization: Organization
+) -> None:
+    jira.add_user("Dev", "dev@example.com")
+    jira.add_api_token("dev@example.com", "dev-token")
+    site = sites.connect_token_site(
+        organization, base_url=jira.base_url, email="dev@example.com", token="dev-token"
+    ).site
+
+    result = sites.register_webhook(site)
+
+    assert not result.registered
+    assert "not a Jira admin" in result.message and sites.webhook_url(site) in result.message
+    assert not _our_hooks(jira, site)
+
+
+@pytest.mark.parametrize("version", ["9.12", "10.3"])
+def test_register_webhook_on_data_center(
+    sandbox: Sandbox, organization: Organization, version: str
+) -> None:
+    import uuid
+
+    dc = sandbox.add_site(f"dc{uuid.uuid4().hex[:8]}", deployment="dc", version=version)
+    site = sites.connect_token_site(organization, base_url=dc.base_url, token="admin-pat").site
+
+    result = sites.register_webhook(site)
+
+    assert result.registered, result.message
+    (hook,) = _our_hooks(dc, site)
+    assert hook.url == sites.webhook_url_with_secret(site)
