@@ -233,6 +233,8 @@ class Sandbox:
             from .auth import unauthorized
 
             raise unauthorized("anonymous", site)
+        if scheme == "bearer" and not self._scopes_ok(site, request, route):
+            return JSONResponse(permissions.SCOPE_MISMATCH, 401)
         permissions.check(site, user, route.op)
         body = await _json_body(request)
         ctx = Ctx(
@@ -243,6 +245,14 @@ class Sandbox:
         if ctx.events and site.rest_emits_webhooks:
             self.dispatcher.submit(site, ctx.events)
         return _to_response(result)
+
+    @staticmethod
+    def _scopes_ok(site: Site, request: Request, route: Any) -> bool:
+        secret = request.headers.get("authorization", "").partition(" ")[2].strip()
+        token = site.tokens.get(("bearer", secret))
+        if token is None or token.kind != "oauth":
+            return True
+        return permissions.scope_ok(token.scopes, request.method, route.template)
 
 
 _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]

@@ -16,7 +16,7 @@ def test_three_legged_flow(sandbox: Sandbox, site: Site) -> None:
             "client_id": "app-1",
             "redirect_uri": "http://app/cb",
             "state": "xyz",
-            "scope": "read:jira-work offline_access",
+            "scope": "read:jira-work read:jira-user offline_access",
             "response_type": "code",
         },
     )
@@ -75,3 +75,17 @@ def test_python_shortcut_and_bad_secret(sandbox: Sandbox, site: Site) -> None:
         },
     )
     assert good.status_code == 200
+
+
+def test_classic_scopes_are_enforced(site: Site) -> None:
+    site.add_bearer_token(
+        "ro", site.admin["accountId"], kind="oauth", scopes=["read:jira-work", "read:jira-user"]
+    )
+    headers = {"Authorization": "Bearer ro"}
+    site.act_create("x")
+    assert httpx.get(f"{site.base_url}/rest/api/3/issue/BB-1", headers=headers).status_code == 200
+    denied = httpx.put(
+        f"{site.base_url}/rest/api/3/issue/BB-1/assignee", json={"accountId": None}, headers=headers
+    )
+    assert denied.status_code == 401
+    assert denied.json()["message"] == "Unauthorized; scope does not match"
