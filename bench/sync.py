@@ -233,14 +233,14 @@ def _write_docs(database: str, command: str, runs: list[Run]) -> None:
 _INTRO = """## Outbound sync (bench/sync.py)
 
 What is timed: `bugbridge.sync.worker.drain` delivering N recorded changes (one per group, each
-group linked to its own ticket) to a jira_sandbox site over loopback HTTP, in one worker
+group linked to its own ticket) to a jira_sandbox site over loopback HTTP, by one
 worker process (or several), until every change is done; the sandbox runs in the benchmark's
 process and the workers in their own. "assignee" is one write plus the read-back of the issue
 (the watermark for the webhook echo); "status" reads the issue and its transitions, transitions,
 and reads back. "limited" runs put the sandbox's token bucket (rate per second, burst = rate)
 in front of every call; refused calls answer 429 with `Retry-After: 1`, which holds the whole
-site. "Share of limit used" = answered calls per second / the limit. Latency = from recording
-the worker's first call (or the change, if later) to Jira having it; all changes are recorded
+site. "Share of limit used" = answered calls per second / the limit. Latency = from the
+workers' first call (or the change, if later) to Jira having it; all changes are recorded
 before the workers start, so it grows with the queue. "seconds" is the delivery window, from
 the first to the last Jira call (a worker process's start-up is not counted). Timings were
 taken on a shared 2-core machine while other suites ran.
