@@ -12,6 +12,9 @@ import hmac
 from collections.abc import Mapping
 from typing import Protocol
 
+import jwt
+from django.conf import settings
+
 from bugbridge.jira.models import AuthMethod, JiraSite
 
 
@@ -81,9 +84,40 @@ class SignatureOrUrlSecretVerifier:
             raise WebhookRejected("bad_secret", "The secret in the URL does not match.")
 
 
+class OAuthBearerVerifier:
+    """OAuth 2.0 (3LO) dynamic webhooks: `Authorization: Bearer <JWT>`, HS256 with the app's
+    client secret. They carry no HMAC; Atlassian documents no claim set beyond a signed,
+    expiring token, so the signature and `exp` are what is checked.
+    """
+
+    def verify(
+        self, site: JiraSite, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
+    ) -> None:
+        secret = str(getattr(settings, "JIRA_OAUTH_CLIENT_SECRET", "") or "")
+        if not secret:
+            raise WebhookRejected(
+                "not_configured", "No OAuth 2.0 client secret is configured.", status=404
+            )
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise WebhookRejected("missing_token", "Authorization: Bearer <JWT> is missing.")
+        try:
+            jwt.decode(
+                token.strip(),
+                secret,
+                algorithms=["HS256"],
+                options={"require": ["exp"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise WebhookRejected("expired_token", "The webhook token has expired.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise WebhookRejected("bad_token", "The webhook token is not valid.") from exc
+
+
 _VERIFIERS: dict[str, Verifier] = {
     AuthMethod.API_TOKEN: HubSignatureVerifier(),
     AuthMethod.PAT: SignatureOrUrlSecretVerifier(),
+    AuthMethod.OAUTH2: OAuthBearerVerifier(),
 }
 
 

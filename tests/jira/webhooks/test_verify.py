@@ -76,9 +76,10 @@ class _TokenVerifier:
 
 @pytest.fixture
 def oauth_verifier() -> Iterator[None]:
+    original = verify._VERIFIERS[AuthMethod.OAUTH2]
     verify.register_verifier(AuthMethod.OAUTH2, _TokenVerifier())
     yield
-    verify._VERIFIERS.pop(AuthMethod.OAUTH2, None)
+    verify.register_verifier(AuthMethod.OAUTH2, original)
 
 
 def test_another_way_in_plugs_its_verifier(
@@ -154,3 +155,33 @@ def test_prune_keeps_recent_and_unfinished_deliveries(site: JiraSite) -> None:
         "old-open",
         "new-done",
     }
+
+
+@pytest.mark.parametrize(
+    ("claims_secret", "lifetime", "status"),
+    [
+        ("client-secret-of-the-oauth-app-0123", 180, 200),
+        ("another-secret-of-some-other-app-012", 180, 401),
+        ("client-secret-of-the-oauth-app-0123", -10, 401),
+    ],
+)
+def test_oauth_dynamic_webhook_bearer_jwt(
+    client: Client, site: JiraSite, settings: Any, claims_secret: str, lifetime: int, status: int
+) -> None:
+    import time
+
+    import jwt
+
+    settings.JIRA_OAUTH_CLIENT_SECRET = "client-secret-of-the-oauth-app-0123"
+    site.auth_method = AuthMethod.OAUTH2
+    site.save()
+    now = int(time.time())
+    token = jwt.encode(
+        {"iss": site.base_url, "iat": now, "exp": now + lifetime}, claims_secret, algorithm="HS256"
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+
+    response = client.post(_url(site), BODY, content_type="application/json", headers=headers)
+
+    assert response.status_code == status
+    assert WebhookDelivery.objects.count() == (1 if status == 200 else 0)
