@@ -60,7 +60,6 @@ class JiraEnv:
 def _fast_sync(settings: Any) -> None:
     settings.SYNC_BACKOFF_BASE_SECONDS = 0.05
     settings.SYNC_BACKOFF_MAX_SECONDS = 0.5
-    settings.JIRA_HTTP_TIMEOUT_SECONDS = 5.0
     cache.clear()
 
 
