@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from bugbridge.jira.models import JiraSite, SiteBinding, StatusMapping, UserMapping
 from bugbridge.sync.models import GroupLink, OutboundChange
@@ -54,14 +54,32 @@ def bindings(user: Any) -> QuerySet[SiteBinding]:
 MAX_ID = 2**63 - 1
 
 
+def parse_id(value: Any) -> int | None:
+    """A database id from a URL, form or query value; None unless 1..2^63-1 in ASCII digits.
+
+    `str.isdigit()` is not enough: "²" and other Unicode digits pass it and then fail `int()`,
+    and ids past 2^63 overflow SQLite and PostgreSQL's bigint in foreign-key lookups.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value if value is not None else "").strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 19:
+            return None
+        number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 def _one(queryset: QuerySet[Any], pk: Any, what: str) -> Any:
+    number = parse_id(pk)
     try:
-        number = int(pk)
-        if not 0 < number <= MAX_ID:
-            raise ValueError(number)
+        if number is None:
+            raise ValueError(pk)
         return queryset.get(pk=number)
-    except (ValueError, TypeError, queryset.model.DoesNotExist):
-        raise NotFound(f"No {what} with id {pk} in your organizations.") from None
+    except (ValueError, queryset.model.DoesNotExist):
+        raise NotFound(f"No {what} with id {str(pk)[:40]} in your organizations.") from None
 
 
 def get_project(user: Any, pk: Any) -> Project:
@@ -87,10 +105,21 @@ def get_link(user: Any, pk: Any) -> GroupLink:
     return _one(links.select_related("group", "ticket__site"), pk, "link")
 
 
+def changes_of(organization_ids: Any) -> Q:
+    """Outbound changes an organization may see and retry: those of its own groups.
+
+    A ticket can be linked from groups of several organizations bound to the same site, so
+    "linked to one of our groups" is not enough: another organization's change on that ticket
+    (its note text in the payload, its error, its group) is not ours. A change whose group was
+    deleted is shown to every organization that still links the ticket.
+    """
+    return Q(group__project__organization_id__in=organization_ids) | Q(
+        group__isnull=True, ticket__links__group__project__organization_id__in=organization_ids
+    )
+
+
 def get_change(user: Any, pk: Any) -> OutboundChange:
-    visible = OutboundChange.objects.filter(
-        ticket__links__group__project__organization_id__in=org_ids(user)
-    ).distinct()
+    visible = OutboundChange.objects.filter(changes_of(org_ids(user))).distinct()
     return _one(visible.select_related("ticket__site", "group"), pk, "sync change")
 
 
@@ -119,7 +148,12 @@ def admin_memberships(user: Any) -> QuerySet[Membership]:
 
 
 def membership(user: Any, organization_id: int) -> Membership:
-    found = Membership.objects.filter(user=user, organization_id=organization_id).first()
+    number = parse_id(organization_id)
+    found = (
+        Membership.objects.filter(user=user, organization_id=number).first()
+        if number is not None
+        else None
+    )
     if found is None:
         raise NotFound("No such organization among yours.")
     return found

@@ -12,8 +12,9 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
-from bugbridge.sync.models import ChangeState, GroupLink, OutboundChange, Ticket
+from bugbridge.sync.models import ChangeState, GroupLink, OutboundChange
 from bugbridge.tracker.models import Event, Group, GroupStatus
+from bugbridge.web.access import changes_of, parse_id
 
 SORTS = {"last_seen": "-last_seen", "events": "-times_seen", "users": "-users_seen"}
 
@@ -75,7 +76,10 @@ def _by_assignee(groups: QuerySet[Group], assignee: str, user: Any) -> QuerySet[
 
 
 def _small_int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 18 else None
+    """An id filter: None (no filter) unless digits; 0 (matches nothing) past the id range."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return parse_id(text) or 0
 
 
 def facet_values(groups: QuerySet[Group], column: str) -> list[str]:
@@ -189,15 +193,17 @@ def exceptions(event: Event | None) -> list[ExceptionView]:
     """The event's exceptions, innermost first; frames newest call first, the app's own first."""
     if event is None:
         return []
-    raw = (event.data or {}).get("exception") or []
-    values = raw.get("values") if isinstance(raw, dict) else raw
-    views = [_exception_view(value) for value in (values or []) if isinstance(value, dict)]
+    # Ingest stores what the SDK sent, whatever its shape: every level is checked here.
+    data = _dict(event.data)
+    raw = data.get("exception") or []
+    values = _list(raw.get("values") if isinstance(raw, dict) else raw)
+    views = [_exception_view(value) for value in values if isinstance(value, dict)]
     return list(reversed(views))
 
 
 def _exception_view(value: dict[str, Any]) -> ExceptionView:
-    stack = value.get("stacktrace") or {}
-    frames = [_frame(f) for f in reversed(stack.get("frames") or []) if isinstance(f, dict)]
+    stack = _dict(value.get("stacktrace"))
+    frames = [_frame(f) for f in reversed(_list(stack.get("frames"))) if isinstance(f, dict)]
     return ExceptionView(
         type=str(value.get("type") or "Error"),
         value=str(value.get("value") or ""),
@@ -211,17 +217,21 @@ def _frame(raw: dict[str, Any]) -> Frame:
     return Frame(
         filename=str(raw.get("filename") or raw.get("abs_path") or raw.get("module") or "?"),
         function=str(raw.get("function") or "?"),
-        lineno=lineno if isinstance(lineno, int) else None,
+        lineno=lineno if isinstance(lineno, int) and not isinstance(lineno, bool) else None,
         in_app=bool(raw.get("in_app")),
-        pre_context=[str(x) for x in raw.get("pre_context") or []],
+        pre_context=[str(x) for x in _list(raw.get("pre_context"))],
         context_line=str(raw.get("context_line") or ""),
-        post_context=[str(x) for x in raw.get("post_context") or []],
+        post_context=[str(x) for x in _list(raw.get("post_context"))],
         vars=_dict(raw.get("vars")),
     )
 
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def event_message(event: Event | None) -> str:
@@ -254,7 +264,13 @@ def link_states(group: Group) -> list[LinkState]:
 
 
 def _link_state(link: GroupLink) -> LinkState:
-    open_changes = OutboundChange.objects.filter(ticket=link.ticket).exclude(state=ChangeState.DONE)
+    # Only this organization's changes: the ticket may also be linked from another one's group.
+    ours = changes_of([link.group.project.organization_id])
+    open_changes = (
+        OutboundChange.objects.filter(ours, ticket=link.ticket)
+        .exclude(state=ChangeState.DONE)
+        .distinct()
+    )
     failed = list(open_changes.filter(state=ChangeState.FAILED).order_by("-updated_at"))
     pending = open_changes.filter(state__in=[ChangeState.PENDING, ChangeState.IN_FLIGHT]).count()
     state = "failed" if failed else "pending" if pending else "in_step"
@@ -262,9 +278,9 @@ def _link_state(link: GroupLink) -> LinkState:
 
 
 def unsettled_changes(org_ids: Any) -> QuerySet[OutboundChange]:
-    tickets = Ticket.objects.filter(links__group__project__organization_id__in=org_ids)
+    visible = OutboundChange.objects.filter(changes_of(org_ids)).values("pk")
     return (
-        OutboundChange.objects.filter(ticket__in=tickets.values("pk"))
+        OutboundChange.objects.filter(pk__in=visible)
         .exclude(state=ChangeState.DONE)
         .select_related("ticket__site", "group")
         .order_by("ticket__site__name", "state", "due_at")

@@ -115,7 +115,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 def _assignee(group: Group, value: str | None) -> Any:
     if not value:
         return None
-    user = _members_of(group).filter(pk=int(value) if value.isdigit() else -1).first()
+    user = _members_of(group).filter(pk=access.parse_id(value) or -1).first()
     if user is None:
         raise DomainError("Choose a member of this organization.", field="assignee")
     return user

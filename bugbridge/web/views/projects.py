@@ -24,7 +24,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         return render(request, "web/projects.html", _list_context(request))
     organization_id = request.POST.get("organization") or _only_org(request)
     try:
-        member = access.require_admin(request.user, int(organization_id or 0))
+        member = access.require_admin(request.user, access.parse_id(organization_id) or 0)
         project = services.create_project(member.organization, request.POST.get("name", ""))
     except DomainError as exc:
         if exc.status_code != 400:

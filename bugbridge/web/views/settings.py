@@ -89,7 +89,7 @@ def connect_token(request: HttpRequest) -> HttpResponse:
 
 
 def _int(value: Any) -> int:
-    return int(value) if str(value or "").isdigit() else 0
+    return access.parse_id(value) or 0
 
 
 def _binding_context(request: HttpRequest, binding: SiteBinding, **extra: Any) -> dict[str, Any]:
