@@ -129,13 +129,14 @@ def server_env(args: argparse.Namespace, data_dir: str) -> dict[str, str]:
     return env
 
 
-def recreate_pg_database(url: str) -> None:
+def recreate_pg_database(url: str, *, create: bool = True) -> None:
     import psycopg
 
     base, _, name = url.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -376,6 +377,8 @@ def run(args: argparse.Namespace) -> tuple[Results, dict[str, Any]]:
         finally:
             stop_server(server)
         stored = shell_json(env, _COUNT_ROWS)
+        if args.database == "postgresql":
+            recreate_pg_database(args.pg_url, create=False)
     stored["events"] -= len(warmup)
     return results, stored
 
