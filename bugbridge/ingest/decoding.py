@@ -67,10 +67,14 @@ def _deflate(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
     # HTTP "deflate" means zlib-wrapped data, but several clients send raw deflate streams.
     # The zlib header's first byte is 0x?8 with a checksum; anything else is taken as raw.
     iterator = iter(chunks)
-    first = next(iterator, b"")
-    is_zlib = len(first) >= 2 and first[0] & 0x0F == 8 and int.from_bytes(first[:2]) % 31 == 0
+    head = b""
+    for chunk in iterator:
+        head += chunk
+        if len(head) >= 2:
+            break
+    is_zlib = len(head) >= 2 and head[0] & 0x0F == 8 and int.from_bytes(head[:2]) % 31 == 0
     wbits = zlib.MAX_WBITS if is_zlib else -zlib.MAX_WBITS
-    return _inflate(_prepend(first, iterator), wbits, limit)
+    yield from _inflate(_prepend(head, iterator), wbits, limit)
 
 
 def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:

@@ -35,6 +35,13 @@ def test_each_encoding_round_trips(encoding: str, compress: object) -> None:
 
 def test_stacked_encodings_are_undone_in_reverse() -> None:
     assert _decode(brotli.compress(gzip.compress(BODY)), "gzip, br") == BODY
+    assert _decode(gzip.compress(zlib.compress(BODY)), "deflate, gzip") == BODY
+
+
+def test_error_in_an_inner_layer_is_a_400() -> None:
+    with pytest.raises(IngestError) as caught:
+        _decode(b"not gzip at all", "deflate, gzip")
+    assert caught.value.status == 400
 
 
 @pytest.mark.parametrize(
