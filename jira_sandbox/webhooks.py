@@ -69,6 +69,8 @@ def matching_hooks(site: "Site", event: WebhookEvent) -> list["AdminWebhook"]:
             continue
         if hook.expires_ms is not None and hook.expires_ms < now_ms:
             continue
+        if hook.kind == "connect" and not (site.connect and site.connect.installed):
+            continue  # an uninstalled app hears nothing, dynamic registrations included
         issue = event.match.get("issue")
         if hook.jql and issue is not None and not matches(site, issue, hook.jql):
             continue
