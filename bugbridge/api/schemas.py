@@ -155,6 +155,9 @@ class TicketIn(Schema):
     summary: Text = Field("", max_length=255)
     description: Text = Field("", max_length=30000)
     fields: dict[str, Any] = Field(default_factory=dict)
+    request_token: Text = Field(
+        "", max_length=64, description="Sending the same token again never creates a second ticket."
+    )
 
 
 class BindingOut(Schema):

@@ -75,28 +75,13 @@ def site_for(group: Group, site_id: Any) -> JiraSite:
 # -- create form ------------------------------------------------------------------------------
 
 
-def jira_projects(site: JiraSite) -> list[dict[str, Any]]:
-    def fetch() -> list[dict[str, Any]]:
-        with JiraClient.for_site(site) as client:
-            return client.search_projects("")
-
-    return _jira_call(fetch)
-
-
-def issue_types(site: JiraSite, project: str) -> list[dict[str, Any]]:
-    if not project:
-        return []
-    return _jira_call(jira_fields.issue_types, site, project)
-
-
-def form_fields(site: JiraSite, project: str, issue_type_id: str) -> list[Any]:
-    if not (project and issue_type_id):
-        return []
-    return _jira_call(jira_fields.form_fields, site, project, issue_type_id)
-
-
-def form_defaults(group: Group, site: JiraSite, user: Any) -> dict[str, Any]:
-    return links.form_defaults(group.project, site, user)
+def create_form(
+    group: Group, site: JiraSite, user: Any, project: str, issue_type: str
+) -> links.CreateForm:
+    """The dialog's choices and fields; the person's last project and type preselected."""
+    return _jira_call(
+        links.create_form, group, site, user, project=project or None, issue_type=issue_type or None
+    )
 
 
 def create_ticket(group: Group, site: JiraSite, data: dict[str, Any], actor: Actor) -> Ticket:

@@ -27,9 +27,11 @@ def test_fields_partial_follows_project_and_type(
     group = make_group(project)
     url = f"/issues/{group.pk}/jira/create/fields/?site={jira_site.site.pk}"
     only_project = owner_client.get(url + "&project=10001").content.decode()
-    assert 'id="issuetype"' in only_project and "Severity" not in only_project
-    with_type = owner_client.get(url + "&project=10001&issuetype=10004").content.decode()
-    assert "Severity" in with_type and 'name="f_customfield_10010"' in with_type
+    assert 'id="issuetype"' in only_project  # a type is preselected, with its fields
+    story = owner_client.get(url + "&project=10001&issuetype=10001").content.decode()
+    assert "Severity *" not in story  # only OPS bugs require it
+    bug = owner_client.get(url + "&project=10001&issuetype=10004").content.decode()
+    assert "Severity *" in bug and 'name="f_customfield_10010"' in bug
 
 
 def test_create_refusal_shows_next_to_the_field(
@@ -115,3 +117,25 @@ def test_user_mapping_suggestions_from_email(
     url = f"/settings/integrations/{jira_site.binding.pk}/user-maps/suggest/"
     suggestions = owner_client.get(url).content.decode()
     assert person["accountId"] in suggestions and "Owner Person" in suggestions
+
+
+def test_pressing_create_twice_makes_one_ticket(
+    owner_client: Any, project: Project, jira_site: JiraSiteEnv
+) -> None:
+    group = make_group(project)
+    make_event(group)
+    form = owner_client.get(f"/issues/{group.pk}/jira/create/").content.decode()
+    start = form.index('name="request_token" value="') + len('name="request_token" value="')
+    token = form[start : form.index('"', start)]
+    data = {
+        "site": jira_site.site.pk,
+        "project": "10000",
+        "issuetype": "10002",
+        "summary": "Once",
+        "request_token": token,
+    }
+    for _ in range(2):
+        owner_client.post(f"/issues/{group.pk}/jira/create/submit/", data)
+    assert GroupLink.objects.filter(group=group).count() == 1
+    created = [i for i in jira_site.jira.issues.values() if i["fields"]["summary"] == "Once"]
+    assert len(created) == 1

@@ -71,3 +71,9 @@ def startswith(text: Any, prefix: str) -> bool:
 def entries(mapping: Any) -> list[tuple[Any, Any]]:
     """A dict's items; `.items` in a template would read a key named "items" first."""
     return list(mapping.items()) if isinstance(mapping, dict) else []
+
+
+@register.filter
+def join_list(value: Any) -> str:
+    """Labels remembered as a list, shown space-separated as Jira writes them."""
+    return " ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)

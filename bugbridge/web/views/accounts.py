@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,8 +24,6 @@ class SignInView(auth_views.LoginView):
 
 def sign_out(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        from django.contrib.auth import logout
-
         logout(request)
     return redirect("web:login")
 

@@ -17,27 +17,24 @@ from bugbridge.web.views.issues import group_context
 FIELD_PREFIX = "f_"
 
 
-def _form_state(group: Group, params: Any, user: Any = None) -> dict[str, Any]:
-    """Sites, projects, issue types and fields for the current choices; Jira trouble is shown."""
+def _form_state(group: Group, params: Any, user: Any) -> dict[str, Any]:
+    """Sites, projects, issue types and fields for the current choices (else the person's last
+    ones); trouble reaching Jira is shown on the form."""
     state: dict[str, Any] = {"sites": jira_actions.sites_for(group), "values": params}
     site_id = params.get("site") or (state["sites"][0].pk if state["sites"] else "")
-    project, issue_type = params.get("project", ""), params.get("issuetype", "")
-    state.update(site_id=str(site_id), project=project, issuetype=issue_type)
+    state["site_id"] = str(site_id)
     if not site_id:
         return state
     try:
         site = jira_actions.site_for(group, site_id)
-        if user is not None and not project:
-            # First view of the form: preselect what this person (or the project) used last.
-            defaults = jira_actions.form_defaults(group, site, user)
-            project, issue_type = defaults["jira_project"], defaults["issue_type_id"]
-            state.update(project=project, issuetype=issue_type)
-        state["jira_projects"] = jira_actions.jira_projects(site)
-        state["issue_types"] = jira_actions.issue_types(site, project)
-        state["fields"] = jira_actions.form_fields(site, project, issue_type)
+        form = jira_actions.create_form(
+            group, site, user, params.get("project", ""), params.get("issuetype", "")
+        )
     except DomainError as exc:
         state["jira_error"] = exc.message
-    return state
+        return state
+    token = params.get("request_token") or form.request_token
+    return {**state, "form": form, "request_token": token}
 
 
 @member_view
@@ -50,7 +47,7 @@ def create_form(request: HttpRequest, pk: int) -> HttpResponse:
 @member_view
 def create_fields(request: HttpRequest, pk: int) -> HttpResponse:
     group = access.get_group(request.user, pk)
-    context = {"group": group, **_form_state(group, request.GET)}
+    context = {"group": group, **_form_state(group, request.GET, request.user)}
     return render(request, "web/partials/create_fields.html", context)
 
 
@@ -62,7 +59,8 @@ def create_ticket(request: HttpRequest, pk: int) -> HttpResponse:
         site = jira_actions.site_for(group, request.POST.get("site"))
         jira_actions.create_ticket(group, site, _create_data(request), actor(request))
     except DomainError as exc:
-        context = {"group": group, **_form_state(group, request.POST), "errors": errors_of(exc)}
+        state = _form_state(group, request.POST, request.user)
+        context = {"group": group, **state, "errors": errors_of(exc)}
         return render(request, "web/jira_create.html", context, status=400)
     return redirect("web:group", group.pk)
 
@@ -80,6 +78,7 @@ def _create_data(request: HttpRequest) -> dict[str, Any]:
         "issuetype": request.POST.get("issuetype", ""),
         "summary": request.POST.get("summary", ""),
         "description": request.POST.get("description", ""),
+        "request_token": request.POST.get("request_token", ""),
         "fields": fields,
     }
 
