@@ -137,3 +137,29 @@ def test_uninstall_stops_trust(site: Site, receiver: Receiver) -> None:
     url = f"{site.base_url}/rest/api/2/myself"
     token = sign_connect_jwt("GET", url, "bugbridge-test", payload["sharedSecret"], site.base_url)
     assert httpx.get(url, headers={"Authorization": f"JWT {token}"}).status_code == 401
+
+
+def test_connect_dynamic_webhook_signed_with_jwt(site: Site, receiver: Receiver) -> None:
+    site.connect_install(_app(receiver))
+    payload, _ = _install_token(receiver)
+    url = f"{site.base_url}/rest/api/3/webhook"
+    token = sign_connect_jwt("POST", url, "bugbridge-test", payload["sharedSecret"], site.base_url)
+    body = {
+        "url": receiver.base + "/dynamic",
+        "webhooks": [{"events": ["comment_created"], "jqlFilter": "project = BB"}],
+    }
+    made = httpx.post(url, json=body, headers={"Authorization": f"JWT {token}"})
+    assert "createdWebhookId" in made.json()["webhookRegistrationResult"][0]
+    outside = body | {"url": "http://elsewhere.example.com/x"}
+    token = sign_connect_jwt("POST", url, "bugbridge-test", payload["sharedSecret"], site.base_url)
+    assert (
+        httpx.post(url, json=outside, headers={"Authorization": f"JWT {token}"}).status_code == 400
+    )
+    site.act_create("x")
+    site.act_comment("BB-1", "hi")
+    (hook,) = [r for r in receiver.requests if r.path == "/dynamic"]
+    assert hook.headers["Authorization"].startswith("JWT ")
+    site.connect_uninstall()
+    before = len(receiver.requests)
+    site.act_comment("BB-1", "again")
+    assert len(receiver.requests) == before
