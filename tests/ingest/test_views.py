@@ -154,6 +154,15 @@ def test_compressed_bodies(
     assert Event.objects.count() == 1
 
 
+@pytest.mark.parametrize("kind", ["envelope", "store"])
+def test_path_without_trailing_slash(ingest: Ingest, kind: str) -> None:
+    event = make_event()
+    body = event_envelope(event) if kind == "envelope" else json.dumps(event).encode()
+    url = ingest.url(kind).rstrip("/")
+    response = ingest.client.post(url, content=body, headers=auth_header(ingest.key))
+    assert (response.status_code, response.json()) == (200, {"id": event["event_id"]})
+
+
 def test_key_in_query_parameter(ingest: Ingest) -> None:
     url = f"{ingest.url()}?sentry_key={ingest.key.public_key}&sentry_version=7"
     response = ingest.client.post(url, content=event_envelope(make_event()))
