@@ -110,3 +110,11 @@ def jira_site(
     """A sandbox Cloud site + API token, connected through `bugbridge.jira.sites`, bound to
     `organization`, with an admin webhook (HMAC secret) pointing at the live server."""
     return make_jira_site_env(sandbox, live_server, organization)
+
+
+@pytest.fixture
+def dc_jira_site(
+    transactional_db: Any, sandbox: Sandbox, live_server: Any, organization: Organization
+) -> JiraSiteEnv:
+    """The same for a sandbox Data Center 9.12 site connected by personal access token."""
+    return make_jira_site_env(sandbox, live_server, organization, deployment="dc")

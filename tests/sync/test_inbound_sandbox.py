@@ -21,7 +21,7 @@ from bugbridge.tracker import services
 from bugbridge.tracker.actors import Actor
 from bugbridge.tracker.models import Activity, Group, GroupStatus, Membership, Note, Organization
 from jira_sandbox import hub_signature
-from tests.conftest import JiraSiteEnv, make_jira_site_env
+from tests.conftest import JiraSiteEnv
 from tests.jira.webhooks.helpers import make_group
 
 pytestmark = pytest.mark.slow
@@ -279,9 +279,9 @@ def test_wrong_secret_in_jira_is_refused_and_changes_nothing(
 
 
 def test_data_center_site(
-    sandbox: Any, live_server: Any, organization: Organization, project: Any
+    dc_jira_site: JiraSiteEnv, organization: Organization, project: Any
 ) -> None:
-    env = make_jira_site_env(sandbox, live_server, organization, deployment="dc")
+    env = dc_jira_site
     assert (env.site.deployment, env.site.auth_method) == ("dc", "pat")
     key = env.new_issue()
     group = make_group(project)
