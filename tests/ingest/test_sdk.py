@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import sentry_sdk
+from sentry_sdk.integrations.logging import LoggingIntegration
 
 from bugbridge.tracker.models import Event, Group, ProjectKey
 
@@ -92,6 +94,21 @@ def test_capture_message_groups_by_message(sdk: Init) -> None:
         "default",
         "",
     )
+
+
+def test_logging_integration_groups_by_message_template(sdk: Init) -> None:
+    # The logging integration sends the template and its params unformatted (logentry), so
+    # "Order 1" and "Order 2" are one problem.
+    sdk(integrations=[LoggingIntegration(level=None, event_level=logging.ERROR)])
+    logger = logging.getLogger("tests.ingest.shop")
+    logger.error("Order %s could not be paid", 1)
+    logger.error("Order %s could not be paid", 2)
+    logger.error("Stock for %s is negative", "sku-9")
+    sentry_sdk.flush(timeout=10)
+
+    orders = Group.objects.get(title__startswith="Order")
+    assert (orders.title, orders.times_seen) == ("Order 2 could not be paid", 2)
+    assert Group.objects.count() == 2
 
 
 @pytest.mark.parametrize("algorithm", ["gzip", "br"])
