@@ -82,9 +82,16 @@ def _small_int(text: str) -> int | None:
     return parse_id(text) or 0
 
 
+FACET_SAMPLE = 5000
+
+
 def facet_values(groups: QuerySet[Group], column: str) -> list[str]:
-    events = Event.objects.filter(group__in=groups.values("pk")).exclude(**{column: ""})
-    return list(events.order_by(column).values_list(column, flat=True).distinct()[:50])
+    """Environments or releases for the filter menus, from the newest events only, so the
+    inbox never scans a whole event table for them."""
+    projects = groups.values("project_id")
+    newest = Event.objects.filter(project_id__in=projects).order_by("-pk")[:FACET_SAMPLE]
+    values = {v for v in newest.values_list(column, flat=True) if v}
+    return sorted(values)[:50]
 
 
 def links_by_group(group_ids: list[int]) -> dict[int, list[GroupLink]]:
