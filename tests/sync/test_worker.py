@@ -314,3 +314,19 @@ def test_group_page_lists_failures(
     worker.drain(10)
     failures = outbound.failed_changes(group)
     assert [f.kind for f in failures] == ["assignee"] and outbound.unsent_count(group) == 0
+
+
+def test_deliveries_are_counted_for_prometheus(
+    env: JiraEnv, group: Group, linked: tuple[Ticket, str], owner: Any
+) -> None:
+    from prometheus_client import REGISTRY
+
+    labels = {"kind": "status", "outcome": "delivered"}
+    before = REGISTRY.get_sample_value("bugbridge_sync_outbound_total", labels) or 0.0
+    services.set_group_status(group, GroupStatus.RESOLVED, Actor.member(owner))
+    worker.drain(10)
+    assert REGISTRY.get_sample_value("bugbridge_sync_outbound_total", labels) == before + 1
+    count = REGISTRY.get_sample_value(
+        "bugbridge_sync_outbound_latency_seconds_count", {"kind": "status"}
+    )
+    assert count is not None and count >= 1
