@@ -24,6 +24,7 @@ urlpatterns = [
     path("issues/<int:pk>/jira/create/submit/", jira.create_ticket, name="jira_create_submit"),
     path("issues/<int:pk>/jira/autocomplete/", jira.autocomplete, name="jira_autocomplete"),
     path("issues/<int:pk>/jira/link/", jira.link_ticket, name="jira_link"),
+    path("issues/<int:pk>/jira/panel/", jira.jira_panel, name="jira_panel"),
     path("issues/<int:pk>/jira/search/", jira.search_tickets, name="jira_search"),
     path("events/<int:pk>/", issues.event_detail, name="event"),
     path("notes/<int:pk>/edit/", issues.edit_note, name="edit_note"),

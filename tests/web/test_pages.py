@@ -256,3 +256,12 @@ def test_resolve_in_next_release(alice_client: Any, world: World) -> None:
     )
     group = Group.objects.get(pk=world.group_a.pk)
     assert (group.status, group.resolved_in_release) == ("resolved", "shop@1.0")
+
+
+def test_jira_panel_polls_while_a_change_is_pending(alice_client: Any, world: World) -> None:
+    url = f"/issues/{world.group_a.pk}/jira/panel/"
+    failed = alice_client.get(url).content.decode()
+    assert "failed" in failed and "every 3s" not in failed
+    OutboundChange.objects.filter(pk=world.change_a.pk).update(state=ChangeState.PENDING)
+    pending = alice_client.get(url).content.decode()
+    assert "pending (1)" in pending and 'hx-trigger="every 3s"' in pending

@@ -77,3 +77,22 @@ def entries(mapping: Any) -> list[tuple[Any, Any]]:
 def join_list(value: Any) -> str:
     """Labels remembered as a list, shown space-separated as Jira writes them."""
     return " ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+
+
+_CHANGE_LABELS = {
+    "assignee": "Assignee",
+    "status": "Status",
+    "comment_create": "New comment",
+    "comment_update": "Comment edit",
+    "comment_delete": "Comment removal",
+}
+
+
+@register.filter
+def change_label(change: Any) -> str:
+    return _CHANGE_LABELS.get(str(change.kind), str(change.kind).replace("_", " "))
+
+
+@register.filter
+def any_pending(states: Any) -> bool:
+    return any(state.state == "pending" for state in states)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from bugbridge.tracker.errors import DomainError
 from bugbridge.tracker.models import Group
-from bugbridge.web import access, jira_actions
+from bugbridge.web import access, jira_actions, queries
 from bugbridge.web.views.common import actor, errors_of, member_view, render_refused
 from bugbridge.web.views.issues import group_context
 
@@ -81,6 +81,18 @@ def _create_data(request: HttpRequest) -> dict[str, Any]:
         "request_token": request.POST.get("request_token", ""),
         "fields": fields,
     }
+
+
+@member_view
+def jira_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The group page's Jira panel alone: polled while a change is on its way to Jira."""
+    group = access.get_group(request.user, pk)
+    context = {
+        "group": group,
+        "link_states": queries.link_states(group),
+        "sites": jira_actions.sites_for(group),
+    }
+    return render(request, "web/partials/jira_panel.html", context)
 
 
 @member_view
