@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ def delivery_identifier(headers: Mapping[str, str], raw_body: bytes) -> str:
     """Jira's identifier is stable across retries; without one, the body's hash is."""
     given = CaseInsensitiveMapping(headers).get(IDENTIFIER_HEADER, "") if headers else ""
     if given and given.strip():
-        return given.strip()[:200]
+        return _storable_text(given.strip())[:200]
     return "sha256:" + hashlib.sha256(raw_body).hexdigest()
 
 
@@ -90,16 +91,51 @@ def _parse(body: bytes | dict[str, Any]) -> dict[str, Any] | ReceiveResult:
         return _bad_request(
             "The body is empty: untick 'Exclude body' in this webhook's settings in Jira."
         )
-    if isinstance(body, bytes):
-        try:
+    try:
+        if isinstance(body, bytes):
             parsed = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            return _bad_request("The body is not valid JSON.")
+        parsed = _storable(parsed, 0)
+    except (UnicodeDecodeError, ValueError):
+        return _bad_request("The body is not valid JSON.")
+    except (RecursionError, _TooDeepError):
+        return _bad_request(f"The body is nested more than {_MAX_DEPTH} levels deep.")
     if not isinstance(parsed, dict):
         return _bad_request("The body must be a JSON object.")
     if not isinstance(parsed.get("webhookEvent"), str) or not parsed["webhookEvent"]:
         return _bad_request("The body has no webhookEvent.")
     return parsed
+
+
+# Jira's bodies are about 15 levels deep (ADF comments a few more); deeper ones are not Jira's
+# and would exhaust the stack in the readers, which recurse.
+_MAX_DEPTH = 100
+
+
+class _TooDeepError(Exception):
+    pass
+
+
+def _storable(value: Any, depth: int) -> Any:
+    """The body as PostgreSQL's jsonb can store it: json.loads accepts NUL characters, lone
+    surrogates ("\\ud800") and NaN, which jsonb refuses. A person can paste the first two
+    into a Jira comment, so they are replaced, not refused."""
+    if depth > _MAX_DEPTH:
+        raise _TooDeepError
+    if isinstance(value, str):
+        return _storable_text(value)
+    if isinstance(value, dict):
+        return {_storable_text(str(k)): _storable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v, depth + 1) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _storable_text(value: str) -> str:
+    if value.isascii():
+        return value.replace("\x00", "\ufffd")
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def _bad_request(detail: str) -> ReceiveResult:
