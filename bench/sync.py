@@ -245,6 +245,7 @@ before the workers start, so it grows with the queue. "seconds" is the delivery 
 the first to the last Jira call (a worker process's start-up is not counted). Timings were
 taken on a shared 2-core machine while other suites ran.
 """
+# (The "Reading:" paragraph in docs/benchmarks.md is written by hand after a run.)
 
 
 def main() -> None:
