@@ -225,3 +225,37 @@ def test_main_pages_render(page: Any, scene: Scene) -> None:
     shot(page, "api-tokens")
     page.goto(f"/issues/{Group.objects.order_by('pk').last().pk + 1000}/")
     assert "Not found" in page.inner_text("h1")
+
+
+def _checkout_total(items: list[int]) -> float:
+    return sum(items) / len(items)
+
+
+def send_with_sentry_sdk(dsn: str) -> None:
+    """One real error through the Sentry SDK, then its connection closed (see tests/ingest)."""
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=dsn, release="shop@2.0", default_integrations=False, auto_enabling_integrations=False
+    )
+    try:
+        _checkout_total([])
+    except ZeroDivisionError:
+        sentry_sdk.capture_exception()
+    client = sentry_sdk.get_client()
+    client.flush(timeout=10)
+    pool = getattr(client.transport, "_pool", None)
+    client.close()
+    if pool is not None:
+        pool.clear()
+    sentry_sdk.get_global_scope().set_client(None)
+
+
+def test_an_error_sent_with_the_shown_dsn_appears(page: Any, scene: Scene) -> None:
+    sign_in(page)
+    page.goto(f"/projects/{scene.project.pk}/")
+    send_with_sentry_sdk(page.inner_text("#dsn").strip())
+    page.goto("/issues/?release=shop@2.0")
+    page.click("text=ZeroDivisionError")
+    trace = page.inner_text("#latest-event")
+    assert "_checkout_total" in trace and "return sum(items) / len(items)" in trace
