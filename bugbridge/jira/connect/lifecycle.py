@@ -50,10 +50,16 @@ def _payload(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
+# Column sizes of JiraSite (client_key, base_url); the secret is encrypted, so only sanity-bound.
+_MAX_LENGTH = {"clientKey": 200, "baseUrl": 400, "sharedSecret": 1000}
+
+
 def _text(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise BadPayload(f"'{name}' is missing.")
+    if len(value.strip()) > _MAX_LENGTH.get(name, 1000):
+        raise BadPayload(f"'{name}' is too long.")
     return value.strip()
 
 

@@ -127,3 +127,15 @@ def test_enabled_and_disabled_use_the_shared_secret(
     body = install_body("client-acme", connect_site.base_url, "", path.rsplit("/", 1)[-1])
     assert lifecycle_post(client, path, body, token).status_code == 204
     assert JiraSite.objects.get(pk=connect_site.pk).is_enabled is enabled
+
+
+def test_oversized_fields_are_refused_not_crashed(
+    client: Any, connect_settings: Any, install_key: Any
+) -> None:
+    private, kid = install_key
+    client_key = "c" * 300
+    body = install_body(client_key, "https://x.atlassian.net", SITE_SECRET)
+    response = lifecycle_post(client, INSTALLED, body, signed_install(private, kid, client_key))
+    assert response.status_code == 400
+    assert b"too long" in response.content
+    assert not JiraSite.objects.exists()

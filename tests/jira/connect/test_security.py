@@ -304,3 +304,25 @@ def test_secret_never_in_logs(client: Any, site_b: JiraSite, install_key: Key, c
     assert SITE_SECRET not in caplog.text
     assert ATTACKER_SECRET not in caplog.text
     assert token not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers"),
+    [
+        ("get", "/jira/connect/issue-panel/BB-1?jwt=%ED%A0%80", {}),
+        ("get", "/jira/connect/issue-panel/%E2%98%83?jwt=a.b.c", {}),
+        ("get", "/jira/connect/configure?jwt=" + "A" * 5000, {}),
+        ("get", "/jira/connect/configure", {"Authorization": "JWT \u00e9\u00e9.\u00e9"}),
+        ("post", "/jira/connect/webhook?jwt=x&jwt=y", {}),
+        ("post", "/jira/connect/installed", {"Authorization": "JWT e30.e30.e30"}),
+        ("post", "/jira/connect/uninstalled", {"Authorization": "JWT ...."}),
+        ("get", "/jira/connect/bind/?token=%ED%A0%80", {}),
+    ],
+)
+def test_odd_inputs_are_refused_not_crashed(
+    client: Any, site_b: JiraSite, method: str, url: str, headers: dict[str, str]
+) -> None:
+    before = _snapshot()
+    response = getattr(client, method)(url, headers=headers, content_type="application/json")
+    assert response.status_code < 500
+    assert _snapshot() == before
