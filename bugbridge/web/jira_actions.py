@@ -18,7 +18,7 @@ from bugbridge.jira import fields as jira_fields
 from bugbridge.jira import search as jira_search
 from bugbridge.jira import sites as jira_sites
 from bugbridge.jira.client import JiraClient
-from bugbridge.jira.models import JiraSite, SiteBinding
+from bugbridge.jira.models import Deployment, JiraSite, SiteBinding
 from bugbridge.sync import links, worker
 from bugbridge.sync.models import ChangeState, GroupLink, OutboundChange, Ticket
 from bugbridge.tracker.actors import Actor
@@ -162,7 +162,32 @@ def connect_api_token(
 
 
 def webhook_url(site: JiraSite) -> str:
+    # Data Center versions differ in whether they sign deliveries; the secret in the URL works
+    # with all of them.
+    if site.deployment == Deployment.DATA_CENTER:
+        return jira_sites.webhook_url_with_secret(site)
     return jira_sites.webhook_url(site)
+
+
+def register_webhook(site: JiraSite) -> tuple[bool, str]:
+    """Ask Jira to send its webhooks here; when it cannot, what a person must do instead."""
+    registration = jira_sites.register_webhook(site)
+    return registration.registered, registration.message
+
+
+def rotate_webhook_secret(site: JiraSite) -> None:
+    jira_sites.rotate_webhook_secret(site)
+
+
+def check_connection(site: JiraSite) -> str:
+    """Who Bugbridge is in Jira, asked afresh; a DomainError says why it failed."""
+
+    def fetch() -> dict[str, Any]:
+        with JiraClient.for_site(site) as client:
+            return client.myself()
+
+    me = _jira_call(fetch)
+    return str(me.get("displayName") or me.get("emailAddress") or me.get("accountId") or "?")
 
 
 def connect_descriptor_url() -> str:

@@ -36,6 +36,17 @@ urlpatterns = [
     path("settings/integrations/connect/token/", settings.connect_token, name="connect_token"),
     path("settings/integrations/<int:pk>/", settings.binding_detail, name="binding"),
     path("settings/integrations/<int:pk>/switches/", settings.save_switches, name="switches"),
+    path("settings/integrations/<int:pk>/check/", settings.check_connection, name="site_check"),
+    path(
+        "settings/integrations/<int:pk>/webhook/register/",
+        settings.register_webhook,
+        name="webhook_register",
+    ),
+    path(
+        "settings/integrations/<int:pk>/webhook/rotate/",
+        settings.rotate_secret,
+        name="webhook_rotate",
+    ),
     path("settings/integrations/<int:pk>/status-maps/", settings.save_status_map, name="smap"),
     path("settings/integrations/<int:pk>/user-maps/", settings.save_user_map, name="umap"),
     path(

@@ -139,3 +139,15 @@ def test_pressing_create_twice_makes_one_ticket(
     assert GroupLink.objects.filter(group=group).count() == 1
     created = [i for i in jira_site.jira.issues.values() if i["fields"]["summary"] == "Once"]
     assert len(created) == 1
+
+
+def test_check_connection_and_register_webhook(owner_client: Any, jira_site: JiraSiteEnv) -> None:
+    base = f"/settings/integrations/{jira_site.binding.pk}"
+    checked = owner_client.post(f"{base}/check/", follow=True).content.decode()
+    assert "Connected: Jira answers as" in checked
+    registered = owner_client.post(f"{base}/webhook/register/", follow=True).content.decode()
+    assert "Jira now sends its webhooks to Bugbridge." in registered
+    old = jira_site.site.webhook_secret
+    owner_client.post(f"{base}/webhook/rotate/")
+    jira_site.site.refresh_from_db()
+    assert jira_site.site.webhook_secret != old

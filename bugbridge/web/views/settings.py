@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -131,6 +132,39 @@ def _admin_binding(request: HttpRequest, pk: int) -> SiteBinding:
     binding = access.get_binding(request.user, pk)
     access.require_admin(request.user, binding.organization_id)
     return binding
+
+
+@member_view
+@require_POST
+def register_webhook(request: HttpRequest, pk: int) -> HttpResponse:
+    binding = _admin_binding(request, pk)
+    registered, message = jira_actions.register_webhook(binding.site)
+    (messages.success if registered else messages.error)(request, message)
+    return redirect("web:binding", binding.pk)
+
+
+@member_view
+@require_POST
+def rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
+    binding = _admin_binding(request, pk)
+    jira_actions.rotate_webhook_secret(binding.site)
+    messages.success(
+        request, "New webhook secret: register the webhook again, or paste it into Jira."
+    )
+    return redirect("web:binding", binding.pk)
+
+
+@member_view
+@require_POST
+def check_connection(request: HttpRequest, pk: int) -> HttpResponse:
+    binding = access.get_binding(request.user, pk)
+    try:
+        account = jira_actions.check_connection(binding.site)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Connected: Jira answers as {account}.")
+    return redirect("web:binding", binding.pk)
 
 
 @member_view
