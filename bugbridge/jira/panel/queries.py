@@ -60,10 +60,11 @@ def _row(group: Group) -> PanelRow:
 
 
 def find_ticket(site: JiraSite, issue_key: str) -> Ticket | None:
-    # Keys are upper case in Jira but a URL template may be typed by hand; a moved issue can
-    # leave an older row with the same key, so the most recently refreshed one wins.
+    # Jira keys are upper case (the project key part always is), so an exact match on the
+    # upper-cased key can use the (site, key) index. A moved issue can leave an older row with
+    # the same key: the most recently refreshed one wins.
     return (
-        Ticket.objects.filter(site=site, key__iexact=issue_key)
+        Ticket.objects.filter(site=site, key=issue_key.upper())
         .order_by("-refreshed_at", "-pk")
         .first()
     )
