@@ -55,7 +55,10 @@ class NotePage(Schema):
 
 class GroupQuery(Schema):
     status: Literal["unresolved", "resolved", "ignored", "all"] = "unresolved"
-    assignee: Text = Field("", max_length=20, description='"me", "none" or a user id')
+    # A pattern, not free text: an unreadable value would otherwise drop the filter silently.
+    assignee: Text = Field(
+        "", pattern=r"^(|me|none|[0-9]{1,19})$", description='"me", "none" or a user id'
+    )
     linked: Literal["", "yes", "no"] = ""
     environment: Text = Field("", max_length=64)
     release: Text = Field("", max_length=200)
