@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 
@@ -65,7 +65,8 @@ def find_ticket(site: JiraSite, issue_key: str) -> Ticket | None:
     # the same key: the most recently refreshed one wins.
     return (
         Ticket.objects.filter(site=site, key=issue_key.upper())
-        .order_by("-refreshed_at", "-pk")
+        # PostgreSQL sorts NULLs first in DESC; a never-refreshed row must not win.
+        .order_by(F("refreshed_at").desc(nulls_last=True), "-pk")
         .first()
     )
 
