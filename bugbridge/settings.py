@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
 from bugbridge.core.config import env_bool, env_int, env_list, persistent_secret
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("BUGBRIDGE_DATA_DIR", Path.cwd() / "var")).resolve()
+# Where SQLite, generated secrets and static files live. The default does not depend on the
+# current directory, so `bugbridge serve` started from anywhere finds the same database and keys.
+_XDG_DATA_HOME = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+DATA_DIR = Path(os.environ.get("BUGBRIDGE_DATA_DIR") or _XDG_DATA_HOME / "bugbridge").resolve()
 
 DEBUG = env_bool("BUGBRIDGE_DEBUG", default=False)
 SECRET_KEY = os.environ.get("BUGBRIDGE_SECRET_KEY") or persistent_secret(DATA_DIR, "secret_key")
@@ -29,7 +33,13 @@ ENCRYPTION_KEYS = env_list("BUGBRIDGE_ENCRYPTION_KEY") or [
 # with the `aud` claim of signed installs, so it must not carry a trailing slash.
 BASE_URL = os.environ.get("BUGBRIDGE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-ALLOWED_HOSTS = env_list("BUGBRIDGE_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
+# The host of BASE_URL is always served (SDKs and Jira use it); loopback too, for health checks.
+ALLOWED_HOSTS = env_list("BUGBRIDGE_ALLOWED_HOSTS") or [
+    urlsplit(BASE_URL).hostname or "127.0.0.1",
+    "127.0.0.1",
+    "localhost",
+    "[::1]",
+]
 CSRF_TRUSTED_ORIGINS = env_list("BUGBRIDGE_CSRF_TRUSTED_ORIGINS") or [BASE_URL]
 
 # Largest accepted ingest body, after decompression (Sentry's relay uses a similar bound).
