@@ -265,3 +265,17 @@ def test_jira_panel_polls_while_a_change_is_pending(alice_client: Any, world: Wo
     OutboundChange.objects.filter(pk=world.change_a.pk).update(state=ChangeState.PENDING)
     pending = alice_client.get(url).content.decode()
     assert "pending (1)" in pending and 'hx-trigger="every 3s"' in pending
+
+
+def test_issue_list_and_group_page_queries_do_not_grow_with_rows(
+    alice_client: Any, world: World, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(20):
+        group = make_group(world.project_a, f"Error {i}", assignee=world.carol)
+        make_event(group)
+    with django_assert_max_num_queries(15):
+        assert alice_client.get("/issues/").status_code == 200
+    for _ in range(20):
+        make_event(world.group_a)
+    with django_assert_max_num_queries(30):
+        assert alice_client.get(f"/issues/{world.group_a.pk}/").status_code == 200
