@@ -294,7 +294,12 @@ def _assign_target(site: JiraSite, target: Target, incoming: JiraUser | None, ac
             target.group,
             "jira_assignee_unmapped",
             actor,
-            {"jira_user": incoming.label, "jira_account": incoming.ident, "site": site.name},
+            {
+                "assignee": incoming.label,
+                "jira_user": incoming.label,
+                "jira_account": incoming.ident,
+                "site": site.name,
+            },
         )
         log.info(
             "sync.inbound.assignee_unmapped",

@@ -224,7 +224,17 @@ def test_hidden_email_and_no_mapping_unassigns_and_says_who(
     assert result.outcome == DeliveryOutcome.APPLIED
     assert refreshed(group).assignee is None
     unmapped = Activity.objects.get(group=group, kind="jira_assignee_unmapped")
-    assert unmapped.data == {"jira_user": "Bob Hidden", "jira_account": BOB, "site": "acme"}
+    assert unmapped.data == {
+        "assignee": "Bob Hidden",
+        "jira_user": "Bob Hidden",
+        "jira_account": BOB,
+        "site": "acme",
+    }
+    from bugbridge.web.templatetags.bugbridge_web import activity_text
+
+    assert activity_text(unmapped) == (
+        "found no member for Jira user Bob Hidden, so left it unassigned"
+    )
 
 
 def test_mapping_to_someone_no_longer_a_member_is_unmapped(

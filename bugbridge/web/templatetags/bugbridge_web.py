@@ -24,6 +24,8 @@ _PHRASES = {
     "ticket_created": "created Jira ticket {key}",
     "ticket_linked": "linked Jira ticket {key}",
     "ticket_unlinked": "unlinked Jira ticket {key}",
+    "jira_assignee_unmapped": "found no member for Jira user {assignee}, so left it unassigned",
+    "jira_ticket_deleted": "saw Jira ticket {key} deleted and unlinked it",
 }
 
 
