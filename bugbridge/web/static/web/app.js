@@ -15,3 +15,8 @@ document.addEventListener("htmx:configRequest", function (event) {
   var meta = document.querySelector("meta[name=csrf-token]");
   if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
 });
+// Forms that undo something ask first: <form data-confirm="Rotate the key?">.
+document.addEventListener("submit", function (event) {
+  var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) event.preventDefault();
+});
