@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
+
 JSON = dict[str, Any]
+
+log = structlog.get_logger(__name__)
 
 # Cloud webhooks show a hidden e-mail address as this literal, quotes included.
 _HIDDEN_EMAILS = frozenset({'"?"', "?", ""})
@@ -163,14 +167,17 @@ def _assignee(body: JSON, fields: JSON) -> tuple[bool, JiraUser | None]:
     although the changelog assigns someone, so a null field does not override the changelog.
     """
     current = user_from(fields.get("assignee"))
-    if current is not None:
-        return True, current
     item = _changelog_item(body, "assignee")
+    changed_to = _str(item.get("tmpToAccountId")) or _str(item.get("to")) if item else ""
+    if current is not None:
+        if changed_to and changed_to not in current.idents:
+            # A later change already landed (the body is built when sent); current state wins.
+            log.info("jira.webhook.assignee_mismatch", changelog=changed_to, fields=current.ident)
+        return True, current
     if item is not None:
-        ident = _str(item.get("tmpToAccountId")) or _str(item.get("to"))
-        if not ident:
+        if not changed_to:
             return True, None
-        return True, JiraUser(ident=ident, display_name=_str(item.get("toString")))
+        return True, JiraUser(ident=changed_to, display_name=_str(item.get("toString")))
     return ("assignee" in fields), None
 
 
