@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -159,7 +160,7 @@ def retry_change(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         jira_actions.retry_change(change, actor(request))
     except DomainError as exc:
-        request.session["flash_error"] = exc.message
+        messages.error(request, exc.message)
     back = request.POST.get("next", "")
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)

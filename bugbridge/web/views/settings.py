@@ -257,8 +257,7 @@ def sync_health(request: HttpRequest) -> HttpResponse:
     by_site: dict[str, list[Any]] = {}
     for change in changes[:500]:
         by_site.setdefault(change.ticket.site.name, []).append(change)
-    flash = request.session.pop("flash_error", "")
-    return render(request, "web/sync.html", {"by_site": by_site, "flash_error": flash})
+    return render(request, "web/sync.html", {"by_site": by_site})
 
 
 @member_view
