@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
+from bugbridge.jira.models import AuthMethod, Deployment
 from bugbridge.sync.models import ChangeState, OutboundChange
 from bugbridge.tracker.models import Event, Group, Project
 from tests.adversarial.conftest import Browser, assert_not_server_error
@@ -160,3 +162,27 @@ def test_retry_of_another_organizations_change_is_not_found(
 
     assert response.status_code == 404
     assert OutboundChange.objects.get(pk=change.pk).state == ChangeState.FAILED
+
+
+@pytest.fixture
+def carol_browser(live_server: Any, world: World) -> Any:
+    browser = Browser(live_server.url, world.carol)
+    yield browser
+    browser.http.close()
+
+
+def test_plain_member_never_sees_the_webhook_secret_of_a_data_center_site(
+    carol_browser: Browser, world: World
+) -> None:
+    # Data Center webhooks prove themselves by `?secret=` in the URL: whoever reads the URL can
+    # forge deliveries that resolve, reassign and comment on every bound organization's groups.
+    site = world.site_a
+    site.deployment = Deployment.DATA_CENTER
+    site.auth_method = AuthMethod.PAT
+    site.save(update_fields=["deployment", "auth_method"])
+
+    page = carol_browser.get(f"/settings/integrations/{world.binding_a.pk}/")
+
+    assert page.status_code == 200
+    assert site.webhook_secret not in page.text
+    assert quote(site.webhook_secret) not in page.text

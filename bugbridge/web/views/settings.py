@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from bugbridge.api import tokens
+from bugbridge.jira import sites as jira_sites
 from bugbridge.jira.models import ResolveStrategy, SiteBinding
 from bugbridge.tracker.errors import DomainError
 from bugbridge.tracker.models import Membership
@@ -95,11 +96,17 @@ def _int(value: Any) -> int:
 
 def _binding_context(request: HttpRequest, binding: SiteBinding, **extra: Any) -> dict[str, Any]:
     member_ids = Membership.objects.filter(organization=binding.organization_id).values("user_id")
+    is_admin = access.membership(request.user, binding.organization_id).can_admin
     return {
         "binding": binding,
         "site": binding.site,
-        "is_admin": access.membership(request.user, binding.organization_id).can_admin,
-        "webhook_url": jira_actions.webhook_url(binding.site),
+        "is_admin": is_admin,
+        # A Data Center URL carries the webhook secret (`?secret=`): admins only, like the secret.
+        "webhook_url": (
+            jira_actions.webhook_url(binding.site)
+            if is_admin
+            else jira_sites.webhook_url(binding.site)
+        ),
         "switches": [
             (name, label, getattr(binding, name)) for name, label in SWITCH_LABELS.items()
         ],
