@@ -348,6 +348,10 @@ def _deliver_comment_delete(change: OutboundChange, ticket: Ticket, client: Jira
     link = CommentLink.objects.filter(note_id=note_id, ticket=ticket).first()
     if link is None:
         return Result(detail="comment was never sent")
+    if not link.outbound:
+        # The note was a copy of a Jira person's comment: their comment stays theirs (the
+        # link stays too, so their later edits are recognised as belonging to this note).
+        return Result(detail="note came from this ticket; comment left alone")
     comment_id = link.comment_id
     if not comment_id:
         found = _find_marked_comment(client, ticket, int(note_id))

@@ -31,6 +31,8 @@ operations = st.one_of(
     st.tuples(st.just("bb_assign"), st.sampled_from(PEOPLE)),
     st.tuples(st.just("bb_status"), st.sampled_from(["resolved", "unresolved"])),
     st.tuples(st.just("bb_note"), st.sampled_from(["seen again", "fixed?", "on it"])),
+    st.tuples(st.just("bb_edit_note"), st.sampled_from(["edited", "edited again"])),
+    st.tuples(st.just("bb_delete_note"), st.just(None)),
     st.tuples(st.just("jira_assign"), st.sampled_from(PEOPLE)),
     st.tuples(st.just("jira_transition"), st.sampled_from(STATUSES)),
     st.tuples(st.just("jira_comment"), st.sampled_from(["from jira", "customer says hi"])),
@@ -79,6 +81,14 @@ def _apply(op: tuple[str, Any], group: Group, key: str, env: Any, people: Any, o
         services.set_group_status(group, GroupStatus(arg), actor)
     elif kind == "bb_note":
         services.add_note(group, arg, actor)
+    elif kind in {"bb_edit_note", "bb_delete_note"}:
+        # Only notes written in Bugbridge: a copy of a Jira person's comment follows Jira.
+        mine = Note.objects.filter(group=group, is_deleted=False, author__isnull=False)
+        note = mine.order_by("-pk").first()
+        if note is not None and kind == "bb_edit_note":
+            services.edit_note(note, arg, actor)
+        elif note is not None:
+            services.delete_note(note, actor)
     elif kind == "jira_assign":
         env.jira.act_assign(key, people[arg][1] if arg else None, actor=people["hank"][1])
     elif kind == "jira_transition":
@@ -124,6 +134,11 @@ def test_both_sides_agree_once_the_queue_is_empty(
     assert accounts.get(group.assignee_id) == jira_assignee, ops
     jira_done = issue["status"]["statusCategory"]["key"] == "done"
     assert (group.status == GroupStatus.RESOLVED) == jira_done, ops
-    notes = Note.objects.filter(group=group, is_deleted=False).count()
-    assert notes == len(issue["comment"]["comments"]), ops
+    notes = Note.objects.filter(group=group, is_deleted=False)
+    comments = issue["comment"]["comments"]
+    assert notes.count() == len(comments), ops
+    for note in notes:
+        # Each live note's current text is in exactly one comment (ours are quoted under
+        # "<author> wrote:", Jira people's are the note itself).
+        assert sum(note.body in c["body"] for c in comments) >= 1, ops
     assert not OutboundChange.objects.filter(group=group, state=ChangeState.FAILED).exists()

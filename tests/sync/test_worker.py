@@ -330,3 +330,20 @@ def test_deliveries_are_counted_for_prometheus(
         "bugbridge_sync_outbound_latency_seconds_count", {"kind": "status"}
     )
     assert count is not None and count >= 1
+
+
+def test_a_copy_of_a_jira_comment_is_never_rewritten_or_deleted_in_jira(
+    env: JiraEnv, group: Group, linked: tuple[Ticket, str], owner: Any
+) -> None:
+    ticket, key = linked
+    env.jira.act_comment(key, "from a Jira person")
+    comment = env.jira.issue(key).comments[0]
+    note = services.add_note(
+        group, "from a Jira person", Actor.integration("Jira", origin_ticket_id=ticket.pk)
+    )
+    CommentLink.objects.create(note=note, ticket=ticket, comment_id=comment.id, outbound=False)
+    services.edit_note(note, "changed in Bugbridge", Actor.member(owner))
+    worker.drain(10)
+    services.delete_note(note, Actor.member(owner))
+    worker.drain(10)
+    assert [c.body for c in env.jira.issue(key).comments] == ["from a Jira person"]
