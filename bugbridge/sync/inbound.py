@@ -95,7 +95,11 @@ def integration_actor(site: JiraSite, ticket: Ticket) -> Actor:
 
 def _locked_ticket(site: JiraSite, issue_id: str) -> Ticket | None:
     # By id, never by key: a ticket moved to another project keeps its id but changes its key.
-    return Ticket.objects.select_for_update().filter(site=site, issue_id=issue_id).first()
+    # FOR NO KEY UPDATE: a plain FOR UPDATE also blocks the FOR KEY SHARE lock that PostgreSQL
+    # takes on the ticket when a UI/API change inserts an OutboundChange row for it, while that
+    # change already holds the group this delivery is about to lock: a deadlock.
+    tickets = Ticket.objects.select_for_update(no_key=True)
+    return tickets.filter(site=site, issue_id=issue_id).first()
 
 
 def targets_for(site: JiraSite, ticket: Ticket) -> list[Target]:
@@ -157,6 +161,7 @@ def apply_issue_state(site: JiraSite, state: IssueState) -> InboundResult:
             )
         actor = integration_actor(site, ticket)
         targets = targets_for(site, ticket)
+        _lock_groups(targets)
         notes = _apply_assignee(site, ticket, state, targets, actor)
         notes += _apply_status(site, ticket, state, targets, actor)
         _remember(ticket, state)
@@ -183,6 +188,17 @@ def apply_pushed_snapshot(
             return _ignored(f"issue {state.key} is not linked")
         _record_pushed(ticket, state, pushed)
         return apply_issue_state(site, state)
+
+
+def _lock_groups(targets: list[Target]) -> None:
+    """Lock the linked groups before any outbound change of the ticket is touched.
+
+    A UI/API change locks its group, then the ticket's pending outbound change; this delivery
+    drops such pending changes (`_supersede_open_changes`) before the services lock the group.
+    Taking the groups first, in id order, gives both paths one order and no deadlock.
+    """
+    pks = sorted(target.group.pk for target in targets)
+    list(Group.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
 
 
 def _record_pushed(ticket: Ticket, state: IssueState, pushed: Collection[str]) -> None:
