@@ -51,6 +51,11 @@ class Result:
     detail: str = ""
     # Jira rate-limited the read-back after the change: the site should rest this long.
     pause_seconds: float | None = None
+    # What this change made Jira hold, to tell our own state from someone else's in the
+    # read-back: the assignee written ("" = nobody), the status aimed at.
+    sets_assignee: bool = False
+    assignee: str = ""
+    status_target: StatusTarget | None = None
 
 
 def deliver(change: OutboundChange, client: JiraClient) -> Result:
@@ -67,7 +72,7 @@ def deliver(change: OutboundChange, client: JiraClient) -> Result:
     else:
         result = _deliver_comment(change, ticket, binding, client)
     if result.calls:
-        result.pause_seconds = refresh_ticket(ticket, client)
+        result.pause_seconds = refresh_ticket(ticket, client, result)
     return result
 
 
@@ -83,9 +88,14 @@ def binding_for(change: OutboundChange) -> SiteBinding:
     return binding
 
 
-def refresh_ticket(ticket: Ticket, client: JiraClient) -> float | None:
+def refresh_ticket(
+    ticket: Ticket, client: JiraClient, result: Result | None = None
+) -> float | None:
     """Read back what Jira holds, so the webhook echo of our own change reads as old news.
 
+    Only when Jira holds what we expect: if someone changed the issue between our call and
+    this read, recording it (and its `updated` as the watermark) would make their webhook look
+    old, and the group would never hear of their change. Then the row is left to the webhooks.
     Returns how long the site should rest when Jira rate-limited this read."""
     try:
         issue = client.get_issue(ticket.key, fields=SNAPSHOT_FIELDS)
@@ -97,9 +107,29 @@ def refresh_ticket(ticket: Ticket, client: JiraClient) -> float | None:
         return None
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
-        if locked is not None:
-            apply_snapshot(locked, issue)
+        if locked is None:
+            return None
+        if not _as_expected(issue, locked, result or Result()):
+            log.info("sync.outbound.snapshot_moved", ticket=ticket.key)
+            return None
+        apply_snapshot(locked, issue)
     return None
+
+
+def _as_expected(issue: JSON, row: Ticket, result: Result) -> bool:
+    fields_ = issue.get("fields") or {}
+    target = result.status_target
+    if target is None and row.status_id:
+        target = StatusTarget(status_id=row.status_id)
+    if target is not None and not target.matches(fields_.get("status") or {}):
+        return False
+    assignee = fields_.get("assignee") or {}
+    actual = str(assignee.get("accountId") or assignee.get("name") or "")
+    if result.sets_assignee:
+        return actual == result.assignee
+    if row.refreshed_at is not None:
+        return actual == row.assignee_account_id
+    return True
 
 
 # -- assignee -------------------------------------------------------------------------------
@@ -111,7 +141,9 @@ def _deliver_assignee(
     user_id = change.payload.get("user_id")
     account = None if user_id is None else jira_account_for(binding, int(user_id), client, ticket)
     client.assign_issue(ticket.key, account)
-    return Result(calls=1, detail=f"assignee={account or 'none'}")
+    return Result(
+        calls=1, detail=f"assignee={account or 'none'}", sets_assignee=True, assignee=account or ""
+    )
 
 
 def jira_account_for(binding: SiteBinding, user_id: int, client: JiraClient, ticket: Ticket) -> str:
@@ -205,7 +237,7 @@ def _deliver_status(
     client.transition_issue(
         ticket.key, str(transition["id"]), fields=_transition_fields(transition) or None
     )
-    return Result(calls=1, detail=f"transition {transition['id']}")
+    return Result(calls=1, detail=f"transition {transition['id']}", status_target=target)
 
 
 def _status_target(binding: SiteBinding, project_key: str, state: str) -> StatusTarget | None:

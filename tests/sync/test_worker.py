@@ -347,3 +347,27 @@ def test_a_copy_of_a_jira_comment_is_never_rewritten_or_deleted_in_jira(
     services.delete_note(note, Actor.member(owner))
     worker.drain(10)
     assert [c.body for c in env.jira.issue(key).comments] == ["from a Jira person"]
+
+
+def test_someone_elses_change_between_our_call_and_the_read_back_is_left_to_the_webhook(
+    env: JiraEnv, group: Group, linked: tuple[Ticket, str], member: Any, owner: Any
+) -> None:
+    import threading
+
+    ticket, key = linked
+    ada = env.jira.add_user("Ada Lovelace", "ada@example.com")
+    grace = env.jira.add_user("Grace Hopper", "grace@example.com")
+    services.assign_group(group, member, Actor.member(owner))
+    # The read-back is held for a second; meanwhile a person assigns Grace in Jira.
+    env.jira.set_fault(
+        kind="slow", method="GET", path_glob=f"/rest/api/3/issue/{key}", delay=1.0, count=1
+    )
+    person = threading.Timer(0.4, lambda: env.jira.act_assign(key, grace["accountId"]))
+    person.start()
+    assert worker.drain(10) == {"delivered": 1}
+    person.join()
+    assert env.issue(key)["fields"]["assignee"]["accountId"] == grace["accountId"]
+    ticket.refresh_from_db()
+    # Not recorded as ours: Grace's webhook must still read as news to the inbound side.
+    assert ticket.assignee_account_id != grace["accountId"]
+    assert ticket.assignee_account_id in {"", ada["accountId"]}
