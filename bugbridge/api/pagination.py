@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, Q, QuerySet
 
 from bugbridge.tracker.errors import DomainError
 
@@ -31,15 +31,21 @@ def _encode(value: Any, pk: int) -> str:
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[Any, int]:
+def _decode(cursor: str, expected_kind: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         kind, raw, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(pk, int) or not 0 < pk < 2**63:
             raise ValueError(pk)
+        # A cursor of another listing or sort order (a client changed `sort` and kept the
+        # cursor) holds a value of another type than this column's.
+        if kind != expected_kind:
+            raise ValueError(kind)
         if kind == "dt":
             return _aware(datetime.fromisoformat(raw)), pk
-        number = int(raw)
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise ValueError(raw)
+        number = raw
         if abs(number) >= 2**63:
             raise ValueError(number)
         return number, pk
@@ -66,7 +72,8 @@ def paginate(
 ) -> Page:
     direction = "lt" if descending else "gt"
     if cursor:
-        value, pk = _decode(cursor)
+        is_time = isinstance(rows.model._meta.get_field(column), DateTimeField)
+        value, pk = _decode(cursor, "dt" if is_time else "n")
         after = Q(**{f"{column}__{direction}": value}) | Q(
             **{column: value, f"pk__{direction}": pk}
         )

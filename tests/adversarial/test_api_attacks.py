@@ -270,3 +270,53 @@ def test_malformed_authorization_is_a_401(live_server: Any, world: World, header
         live_server.url + "/api/v1/groups", headers={"Authorization": header}, timeout=30
     )
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _cursor("n", 5, 1),
+        _cursor("n", True, 1),
+        _cursor("n", 1.5, 1),
+        _cursor("n", "12", 1),
+        _cursor("x", 1, 1),
+        _cursor("dt", "2020-01-01T00:00:00+00:00", 1),
+    ],
+)
+def test_cursor_of_another_listing_or_sort_is_a_400(
+    alice_script: Script, world: World, cursor: str
+) -> None:
+    # A client that changes `sort` (or the listing) and keeps `next_cursor` sends a cursor
+    # whose value has another type than the column it now pages on.
+    paths = [
+        "/groups",
+        "/groups?sort=events",
+        "/groups?sort=users",
+        "/projects",
+        f"/groups/{world.group_a.pk}/events",
+        f"/groups/{world.group_a.pk}/notes",
+    ]
+    for path in paths:
+        sep = "&" if "?" in path else "?"
+        response = alice_script.http.get(f"{path}{sep}cursor={cursor}")
+        assert_not_server_error(response)
+
+
+def test_cursor_from_sort_by_events_reused_for_sort_by_last_seen_is_a_400(
+    alice_script: Script, world: World
+) -> None:
+    for i in range(3):
+        Group.objects.create(
+            project=world.project_a,
+            fingerprint_hash=f"extra{i}",
+            title=f"Extra {i}",
+            first_seen=world.group_a.first_seen,
+            last_seen=world.group_a.last_seen,
+        )
+    first = alice_script.http.get("/groups", params={"sort": "events", "limit": 1}).json()
+    assert first["next_cursor"]
+
+    response = alice_script.http.get("/groups", params={"cursor": first["next_cursor"]})
+
+    assert response.status_code == 400
+    assert "cursor" in response.json()["fields"]
