@@ -122,7 +122,7 @@ def _world(n: int) -> tuple[Any, Any, list[Any], Any, Any]:
     now = timezone.now()
     for i in range(n):
         jira.act_create(f"Error {i}")
-        issue = jira.get_issue(jira.last_key)
+        issue = jira.get_issue(str(jira.last_key))
         group = Group.objects.create(
             project=project,
             fingerprint_hash=f"b{i}",
@@ -182,7 +182,11 @@ def _run(
     done = OutboundChange.objects.filter(state=ChangeState.DONE)
     assert done.count() == len(groups), "not every change was delivered"
     first_call = timezone.now() - timedelta(seconds=time.monotonic() - calls[0][0])
-    latencies = [(c.completed_at - max(c.created_at, first_call)).total_seconds() for c in done]
+    latencies = [
+        (c.completed_at - max(c.created_at, first_call)).total_seconds()
+        for c in done
+        if c.completed_at is not None
+    ]
     refused = sum(1 for c in calls if c[4] == 429)
     return Run(label, kind, len(groups), seconds, len(calls), refused, latencies, rate)
 

@@ -318,7 +318,8 @@ def stack_trace_text(data: JSON) -> str:
     """A Sentry event's exceptions as text: the raised exception first, frames oldest first."""
     values = _exception_values(data)
     if not values:
-        logentry = data.get("logentry") if isinstance(data.get("logentry"), dict) else {}
+        raw = data.get("logentry")
+        logentry: JSON = raw if isinstance(raw, dict) else {}
         return str(
             logentry.get("formatted") or logentry.get("message") or data.get("message") or ""
         )
