@@ -446,4 +446,6 @@ def run_worker(stop_event: threading.Event | None = None, poll_interval: float =
             close_old_connections()
         if not counts:
             stop.wait(poll_interval)
+    # The loop may run on its own thread (inside `serve`): its connection is its own to close.
+    connection.close()
     log.info("sync.worker.stopped")
