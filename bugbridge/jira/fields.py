@@ -8,6 +8,7 @@ Jira accepts follows from it, not from the field's name.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,17 @@ class FormField:
 # -- create-metadata, cached briefly per site/project/type ----------------------------------
 
 
+# The project and issue type become segments of a REST path (createmeta/{project}/issuetypes/
+# {type}): "../", "?" or "#" in them would reach other Jira endpoints with our credentials.
+_PROJECT_REF = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[0-9]+")
+_ISSUE_TYPE_ID = re.compile(r"[0-9]+")
+
+
+def _check_segment(value: str, pattern: re.Pattern[str], name: str, what: str) -> None:
+    if not pattern.fullmatch(value):
+        raise FieldInputError({name: f"{value[:64]!r} is not a Jira {what}."})
+
+
 def _cache_key(site: JiraSite, *parts: str) -> str:
     return ":".join(["bb", "createmeta", str(site.pk), *parts])
 
@@ -75,6 +87,7 @@ def issue_types(
     site: JiraSite, project: str, *, client: JiraClient | None = None, with_subtasks: bool = False
 ) -> list[JSON]:
     """Issue types one may create in `project` (id or key). Sub-tasks only when asked for."""
+    _check_segment(project, _PROJECT_REF, "project", "project id or key")
     key = _cache_key(site, project)
     types: list[JSON] | None = cache.get(key)
     if types is None:
@@ -87,6 +100,8 @@ def issue_types(
 def field_metadata(
     site: JiraSite, project: str, issue_type_id: str, *, client: JiraClient | None = None
 ) -> list[JSON]:
+    _check_segment(project, _PROJECT_REF, "project", "project id or key")
+    _check_segment(issue_type_id, _ISSUE_TYPE_ID, "issuetype", "issue type id")
     key = _cache_key(site, project, issue_type_id)
     fields: list[JSON] | None = cache.get(key)
     if fields is None:
