@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from bugbridge.api.api import api as bugbridge_api
-from bugbridge.core.views import healthz, metrics
+from bugbridge.core.views import healthz, metrics, page_not_found
 
 urlpatterns = [
     path("api/v1/", bugbridge_api.urls),
@@ -13,3 +13,5 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("", include("bugbridge.web.urls")),
 ]
+
+handler404 = page_not_found

@@ -300,5 +300,5 @@ def age(moment: datetime | None) -> str:
     seconds = int((timezone.now() - moment).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return "now"
+            return f"{seconds // size}{unit} ago"
+    return "just now"

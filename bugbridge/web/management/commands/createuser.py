@@ -39,12 +39,19 @@ class Command(BaseCommand):
     def _ask(self, name: str, no_input: bool) -> str:
         if no_input:
             raise CommandError(f"--{name} is required with --no-input.")
-        return input(f"{name.capitalize()}: ").strip()
+        try:
+            return input(f"{name.capitalize()}: ").strip()
+        except EOFError:
+            raise CommandError(f"No terminal to ask on: pass --{name} (and --no-input).") from None
 
     def _ask_password(self, no_input: bool) -> str:
         if no_input:
             raise CommandError("--password is required with --no-input.")
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password (again): "):
+        try:
+            first = getpass.getpass("Password: ")
+            again = getpass.getpass("Password (again): ")
+        except EOFError:
+            raise CommandError("No terminal to ask on: pass --password (and --no-input).") from None
+        if first != again:
             raise CommandError("The passwords differ.")
         return first
