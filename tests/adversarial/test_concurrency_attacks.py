@@ -16,9 +16,10 @@ import pytest
 from django.urls import reverse
 
 from bugbridge.jira.models import DeliveryOutcome, WebhookDelivery
-from bugbridge.sync.models import ChangeState, OutboundChange
+from bugbridge.sync.models import ChangeState, GroupLink, OutboundChange
 from bugbridge.tracker.models import Activity, Group
 from tests.adversarial.conftest import Browser, Script
+from tests.adversarial.helpers import envelope, send_envelope
 from tests.jira.webhooks.helpers import body_fixture, sign
 from tests.web.conftest import World
 
@@ -106,3 +107,43 @@ def test_ui_api_and_webhook_changing_one_group_at_once(
     pending = OutboundChange.objects.filter(state=ChangeState.PENDING)
     keys = list(pending.values_list("ticket_id", "coalesce_key"))
     assert len(keys) == len(set(keys))
+
+
+def test_events_regressing_a_group_while_jira_and_the_ui_change_it(
+    live_server: Any, world: World, alice_browser: Browser, alice_script: Script
+) -> None:
+    sent = send_envelope(live_server.url, world.project_a, envelope({"message": "regress me"}))
+    assert sent.status_code == 200
+    group = Group.objects.get(events__event_id=sent.json()["id"])
+    GroupLink.objects.create(group=group, ticket=world.link_a.ticket)
+    assert alice_script.http.patch(f"/groups/{group.pk}", json={"status": "resolved"}).is_success
+    site = world.site_a
+    hook_url = live_server.url + reverse("jira-webhook", kwargs={"public_id": site.public_id})
+    assert alice_browser.get("/issues/").status_code == 200
+
+    def event() -> httpx.Response:
+        return send_envelope(live_server.url, world.project_a, envelope({"message": "regress me"}))
+
+    def ui(status: str) -> Callable[[], httpx.Response]:
+        return lambda: alice_browser.post(f"/issues/{group.pk}/status/", {"status": status})
+
+    def hook(done: bool, minute: int) -> Callable[[], httpx.Response]:
+        raw = json.dumps(_jira_status(world, done, minute)).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature": sign(site.webhook_secret, raw),
+            "X-Atlassian-Webhook-Identifier": str(uuid.uuid4()),
+        }
+        return lambda: httpx.post(hook_url, content=raw, headers=headers, timeout=60)
+
+    calls: list[Callable[[], httpx.Response]] = []
+    for i in range(4):
+        calls += [event, event, ui("resolved"), hook(i % 2 == 1, i)]
+
+    responses = _together(calls)
+
+    bad = [(r.request.method, str(r.request.url), r.status_code) for r in responses]
+    assert all(r.status_code < 500 for r in responses), bad
+    failed = WebhookDelivery.objects.filter(outcome=DeliveryOutcome.FAILED)
+    assert not failed.exists(), list(failed.values_list("detail", flat=True))
+    assert Group.objects.get(pk=group.pk).times_seen == 9
