@@ -77,6 +77,13 @@ def claim_due(limit: int = 20) -> list[Claim]:
         if not candidates:
             return []
         tickets = _lock_tickets({c.ticket_id for c in candidates})
+        # Read the rows again now that their tickets are ours: another worker may have taken
+        # or finished some of them since the first read.
+        candidates = list(
+            OutboundChange.objects.filter(
+                _due(now), pk__in=[c.pk for c in candidates], ticket_id__in=tickets
+            )
+        )
         busy = _busy_keys(tickets, now)
         lease = now + timedelta(seconds=lease_seconds())
         claims: list[Claim] = []

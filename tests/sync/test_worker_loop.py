@@ -54,3 +54,39 @@ def test_message_events_describe_themselves_without_a_trace() -> None:
         }
     }
     assert links.stack_trace_text(chained) == "RuntimeError: wrapped\n\nKeyError: 'a'"
+
+
+def test_two_workers_never_deliver_the_same_change_twice(
+    env: JiraEnv, make_group: Any, owner: Any
+) -> None:
+    from django.db import connection
+
+    keys = []
+    for i in range(16):
+        group = make_group(f"Error {i}")
+        key = env.new_issue(f"Ticket {i}")
+        env.link(group, key)
+        services.set_group_status(group, GroupStatus.RESOLVED, Actor.member(owner))
+        keys.append(key)
+    before = len(env.sb.request_log)
+
+    def drain_and_close() -> None:
+        try:
+            worker.drain(30, limit=3)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain_and_close) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    transitions = [
+        c
+        for c in env.sb.request_log[before:]
+        if c[1] == env.jira.name and c[2] == "POST" and c[3].endswith("/transitions")
+    ]
+    assert len(transitions) == len(keys)
+    assert set(OutboundChange.objects.values_list("state", flat=True)) == {"done"}
+    for key in keys:
+        assert env.issue(key)["fields"]["status"]["name"] == "Done"
