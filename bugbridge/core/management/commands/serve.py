@@ -18,6 +18,10 @@ from bugbridge.wsgi import application
 
 log = structlog.get_logger(__name__)
 
+# Gunicorn's default format logs the request line with its query string, which carries secrets:
+# a Data Center webhook's `?secret=`, a Connect iframe's `?jwt=`. Method and path only, then.
+_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "-" "%(a)s"'
+
 
 def unapplied_migrations() -> int:
     executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
@@ -91,6 +95,7 @@ class Command(BaseCommand):
             "threads": options["threads"],
             "worker_class": "gthread",
             "accesslog": "-",
+            "access_log_format": _ACCESS_LOG_FORMAT,
             "timeout": 60,
         }
         if settings.INPROCESS_WORKER and not options["no_worker"]:
