@@ -7,9 +7,10 @@ from urllib.parse import quote
 
 import pytest
 
-from bugbridge.jira.models import AuthMethod, Deployment
+from bugbridge.api.models import ApiToken
+from bugbridge.jira.models import AuthMethod, Deployment, JiraSite, StatusMapping, UserMapping
 from bugbridge.sync.models import ChangeState, OutboundChange
-from bugbridge.tracker.models import Event, Group, Project
+from bugbridge.tracker.models import Activity, Event, Group, Note, Project
 from tests.adversarial.conftest import Browser, assert_not_server_error
 from tests.adversarial.helpers import (
     SECRET_OF_B,
@@ -186,3 +187,49 @@ def test_plain_member_never_sees_the_webhook_secret_of_a_data_center_site(
     assert page.status_code == 200
     assert site.webhook_secret not in page.text
     assert quote(site.webhook_secret) not in page.text
+
+
+NUL = "a\x00b"
+
+
+def _nul_forms(world: World) -> list[tuple[str, dict[str, str]]]:
+    g, b = world.group_a.pk, world.binding_a.pk
+    return [
+        (f"/issues/{g}/notes/", {"body": NUL}),
+        (f"/notes/{world.note_a.pk}/edit/", {"body": NUL}),
+        (f"/issues/{g}/status/", {"status": "resolved", "in_release": NUL}),
+        ("/projects/", {"organization": str(world.org_a.pk), "name": NUL}),
+        ("/settings/tokens/", {"name": NUL}),
+        (f"/settings/integrations/{b}/status-maps/", {"jira_project_key": "OPS", "resolved": NUL}),
+        (
+            f"/settings/integrations/{b}/user-maps/",
+            {"user": str(world.alice.pk), "account_id": NUL},
+        ),
+        (f"/settings/integrations/{b}/switches/", {"resolve_strategy": NUL}),
+        (
+            "/settings/integrations/connect/token/",
+            {"organization": str(world.org_a.pk), "name": NUL, "base_url": "https://x.test"},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_form_text_with_a_nul_character_is_a_400_and_stores_nothing(
+    alice_browser: Browser, world: World, index: int
+) -> None:
+    # PostgreSQL refuses NUL in text; the form is refused before anything is written.
+    path, data = _nul_forms(world)[index]
+    counts = _row_counts()
+
+    response = alice_browser.post(path, data)
+
+    assert response.status_code == 400, f"{path}: {response.status_code} {response.text[:200]}"
+    assert "NUL" in response.text
+    assert _row_counts() == counts
+    assert Note.objects.get(pk=world.note_a.pk).body == "A note"
+    assert Group.objects.get(pk=world.group_a.pk).status == "unresolved"
+
+
+def _row_counts() -> list[int]:
+    models = [Note, Project, ApiToken, StatusMapping, UserMapping, JiraSite, Activity]
+    return [model.objects.count() for model in models]

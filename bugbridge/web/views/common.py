@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
 from bugbridge.tracker.actors import Actor
@@ -18,9 +18,23 @@ from bugbridge.tracker.errors import DomainError, NotFound, PermissionDenied
 View = Callable[..., HttpResponse]
 
 
+def _nul_field(request: HttpRequest) -> str | None:
+    """The first submitted field holding a NUL character, which PostgreSQL cannot store."""
+    for name, values in request.POST.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            return name.replace("\x00", "")[:64]
+    return None
+
+
 def member_view(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        field = _nul_field(request) if request.method == "POST" else None
+        if field is not None:
+            return HttpResponseBadRequest(
+                f"The field {field!r} contains a NUL character (\\0): remove it and send again.",
+                content_type="text/plain; charset=utf-8",
+            )
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
