@@ -44,6 +44,8 @@ _KEY_IN_TEXT = re.compile(r"([A-Za-z][A-Za-z0-9_]*-\d+)")
 SNAPSHOT_FIELDS = "summary,status,assignee,updated,project"
 _CREATE_ATTEMPTS = 3
 _MAX_WAIT_SECONDS = 5.0
+# Issues read back when Jira cannot search issue properties (see `_find_by_token`).
+_RECENT_SCAN = 10
 
 
 # -- create ---------------------------------------------------------------------------------
@@ -184,7 +186,7 @@ def _create_once(
     last: JiraError | None = None
     for attempt in range(_CREATE_ATTEMPTS):
         if attempt or search_first:
-            found = _find_by_token(client, token)
+            found = _find_by_token(client, token, body.get("project"))
             if found is not None:
                 log.info("sync.link.create_recovered", key=found.get("key"), attempt=attempt)
                 return found
@@ -195,7 +197,7 @@ def _create_once(
                 raise
             last = exc
             _pause(exc, attempt)
-    found = _find_by_token(client, token)
+    found = _find_by_token(client, token, body.get("project"))
     if found is not None:
         return found
     assert last is not None
@@ -207,15 +209,41 @@ def _pause(exc: JiraError, attempt: int) -> None:
     time.sleep(min(_MAX_WAIT_SECONDS, wait * (attempt + 1)))
 
 
-def _find_by_token(client: JiraClient, token: str) -> JSON | None:
+def _find_by_token(client: JiraClient, token: str, project: JSON | None = None) -> JSON | None:
     jql = f'issue.property[{ORIGIN_PROPERTY}].token = "{token}"'
     try:
         page = client.search_jql(jql, fields=["summary"], max_results=1)
+    except JiraValidationError as exc:
+        # Real Jira searches issue properties only when an app's descriptor indexes them;
+        # elsewhere the JQL is refused, so read the marker of the project's newest issues.
+        log.info("sync.link.marker_jql_refused", error=exc.message)
+        return _scan_recent_for_token(client, token, project) if project else None
     except JiraError as exc:
         log.warning("sync.link.marker_search_failed", error=exc.message)
         return None
     issues = page.get("issues") or []
     return dict(issues[0]) if issues else None
+
+
+def _scan_recent_for_token(client: JiraClient, token: str, project: JSON) -> JSON | None:
+    ref = str(project.get("key") or project.get("id") or "")
+    jql = f'project = "{ref}" ORDER BY created DESC'
+    try:
+        recent = client.search_jql(jql, fields=["summary"], max_results=_RECENT_SCAN)
+        for issue in recent.get("issues") or []:
+            marker = _origin_of(client, str(issue.get("key") or issue.get("id")))
+            if isinstance(marker, dict) and marker.get("token") == token:
+                return dict(issue)
+    except JiraError as exc:
+        log.warning("sync.link.marker_scan_failed", error=exc.message)
+    return None
+
+
+def _origin_of(client: JiraClient, key: str) -> Any:
+    try:
+        return client.get_issue_property(key, ORIGIN_PROPERTY)
+    except JiraNotFound:
+        return None
 
 
 def _defaults_from(project: str, issue_type: str, values: dict[str, Any]) -> JSON:

@@ -68,3 +68,23 @@ def test_search_jql_passes_the_cursor() -> None:
     first = client.search_jql("project = BB")
     second = client.search_jql("project = BB", next_page_token=first["nextPageToken"])
     assert seen == [None, "abc"] and second["isLast"]
+
+
+def test_marker_found_by_reading_recent_issues_when_property_jql_is_refused() -> None:
+    from bugbridge.sync import links
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path, jql = request.url.path, request.url.params.get("jql", "")
+        if path.endswith("/search/jql") and jql.startswith("issue.property"):
+            msg = "Field 'issue.property[bugbridge.origin].token' does not exist."
+            return httpx.Response(400, json={"errorMessages": [msg], "errors": {}})
+        if path.endswith("/search/jql"):
+            assert jql == 'project = "BB" ORDER BY created DESC'
+            return httpx.Response(200, json={"issues": [{"key": "BB-2"}, {"key": "BB-1"}]})
+        if path.endswith("/BB-1/properties/bugbridge.origin"):
+            return httpx.Response(200, json={"key": "bugbridge.origin", "value": {"token": "t1"}})
+        return httpx.Response(404, json={"errorMessages": ["nope"], "errors": {}})
+
+    client = JiraClient(_site(Deployment.CLOUD), transport=httpx.MockTransport(answer))
+    assert links._find_by_token(client, "t1", {"key": "BB"}) == {"key": "BB-1"}
+    assert links._find_by_token(client, "other", {"key": "BB"}) is None
