@@ -371,6 +371,11 @@ def _rate_limited(change: OutboundChange, claim: Claim, exc: JiraRateLimited, wa
 @transaction.atomic
 def retry_change(change_id: int) -> OutboundChange:
     """Send a failed change again (the "retry" button). Folds into a newer pending change."""
+    # Retries of one ticket's changes queue on the ticket: two failed changes of one kind,
+    # retried at once, would otherwise both find no pending sibling and both become pending,
+    # which the one-pending-per-key constraint refuses (a 500). Ticket first, as inbound does.
+    ticket_id = OutboundChange.objects.filter(pk=change_id).values_list("ticket_id", flat=True)
+    list(Ticket.objects.select_for_update(no_key=True).filter(pk__in=ticket_id).values_list("pk"))
     change = OutboundChange.objects.select_for_update().get(pk=change_id)
     if change.state != ChangeState.FAILED:
         return change

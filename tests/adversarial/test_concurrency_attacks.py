@@ -147,3 +147,37 @@ def test_events_regressing_a_group_while_jira_and_the_ui_change_it(
     failed = WebhookDelivery.objects.filter(outcome=DeliveryOutcome.FAILED)
     assert not failed.exists(), list(failed.values_list("detail", flat=True))
     assert Group.objects.get(pk=group.pk).times_seen == 9
+
+
+def test_retrying_two_failed_changes_of_one_kind_at_once(
+    world: World, alice_script: Script, alice_browser: Browser
+) -> None:
+    # Two failed assignee changes of one ticket (the second was made after the first failed);
+    # a person presses Retry on both, in two tabs, at the same moment.
+    first = world.change_a
+    second = OutboundChange.objects.create(
+        ticket=first.ticket,
+        group=first.group,
+        kind=first.kind,
+        coalesce_key=first.coalesce_key,
+        state=ChangeState.FAILED,
+        due_at=first.due_at,
+        last_error="again",
+    )
+
+    for _ in range(3):
+        OutboundChange.objects.filter(pk__in=[first.pk, second.pk]).update(state=ChangeState.FAILED)
+        responses = _together(
+            [
+                lambda: alice_script.http.post(f"/sync/changes/{first.pk}/retry"),
+                lambda: alice_script.http.post(f"/sync/changes/{second.pk}/retry"),
+            ]
+        )
+        assert all(r.status_code < 500 for r in responses), [r.text[:200] for r in responses]
+        pending = OutboundChange.objects.filter(
+            ticket=first.ticket, coalesce_key=first.coalesce_key, state=ChangeState.PENDING
+        )
+        assert pending.count() == 1
+        assert not OutboundChange.objects.filter(
+            pk__in=[first.pk, second.pk], state=ChangeState.FAILED
+        ).exists()
