@@ -245,7 +245,7 @@ def result_rows(state: DemoState) -> list[dict[str, Any]]:
                 "bugbridge_assignee": group.assignee.get_full_name() if group.assignee else None,
             }
         )
-    rows.sort(key=lambda row: (-row["events"], row["title"]))
+    rows.sort(key=lambda row: (-int(row["events"]), str(row["title"])))
     return rows
 
 
