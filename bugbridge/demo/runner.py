@@ -228,9 +228,8 @@ def result_rows(state: DemoState) -> list[dict[str, Any]]:
     assert state.sandbox is not None
     jira = state.sandbox.site("demo")
     rows = []
-    for group in Group.objects.filter(pk__in=[g.pk for g in state.groups]).select_related(
-        "assignee"
-    ):
+    groups = Group.objects.filter(pk__in=[g.pk for g in state.groups])
+    for group in groups.select_related("assignee").order_by("-times_seen", "title"):
         ticket = state.tickets.get(group.pk)
         jira_assignee = None
         if ticket is not None:
@@ -245,7 +244,6 @@ def result_rows(state: DemoState) -> list[dict[str, Any]]:
                 "bugbridge_assignee": group.assignee.get_full_name() if group.assignee else None,
             }
         )
-    rows.sort(key=lambda row: (-int(row["events"]), str(row["title"])))
     return rows
 
 
