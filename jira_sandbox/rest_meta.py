@@ -15,6 +15,8 @@ def _page(ctx: Ctx, items: list[Any], default_max: int = 50) -> tuple[int, int, 
     start, limit = ctx.qint("startAt", 0), ctx.qint("maxResults", default_max)
     if start < 0 or limit < 0:
         raise JiraError(400, ["startAt and maxResults must not be negative."])
+    if ctx.site.max_page_size is not None:
+        limit = min(limit, ctx.site.max_page_size)
     return start, limit, items[start : start + limit]
 
 

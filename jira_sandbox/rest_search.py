@@ -80,6 +80,8 @@ def search_jql(ctx: Ctx) -> dict[str, Any]:
             ],
         )
     limit = max(1, min(args["max"], 5000 if args["fields"] in (None, ["id"]) else 100))
+    if ctx.site.max_page_size is not None:
+        limit = min(limit, ctx.site.max_page_size)
     with ctx.site.lock:
         found = search(ctx.site, jql, ctx.actor)
         start = _offset(args["token"], jql)

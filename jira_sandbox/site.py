@@ -83,6 +83,9 @@ class Site:
         self.faults = FaultSet()
         self.rest_emits_webhooks = True
         self.comment_emits_issue_updated = True
+        # Jira answers fewer items than `maxResults` asks for when the endpoint's own cap is
+        # lower; set this to make every paged endpoint cap its pages (clients must follow).
+        self.max_page_size: int | None = None
         self.webhook_retries = 2
         self.webhook_backoff = 0.05
         self.webhook_timeout = 5.0
