@@ -183,7 +183,7 @@ def _getter(site: "Site", field: str) -> Callable[[Issue], Any]:
         "priority": lambda i: [i.priority_id],
     }
     if field.startswith("issue.property["):
-        return _property_getter(field)
+        return _property_getter(site, field)
     if field not in table:
         raise JiraError(
             400,
@@ -256,12 +256,20 @@ def _sort_key(field: str) -> Callable[[Issue], Any]:
 _PROPERTY_FIELD = re.compile(r"^issue\.property\[([^\]]+)\]((?:\.[A-Za-z0-9_]+)*)$")
 
 
-def _property_getter(field: str) -> Callable[[Issue], Any]:
-    """(added by jira-out) `issue.property[key].path.to.value`, as Jira's JQL spells it."""
+def _property_getter(site: "Site", field: str) -> Callable[[Issue], Any]:
+    """(added by jira-out) `issue.property[key].path.to.value`, as Jira's JQL spells it.
+
+    Real Jira searches only properties an app's descriptor indexes: a test can set
+    `site.indexed_properties = {...}` (default: every property is searchable)."""
     match = _PROPERTY_FIELD.match(field)
     if match is None:
         raise JiraError(400, [f"Error in the JQL Query: '{field}' is not a valid property."])
     key, path = match.group(1), [p for p in match.group(2).split(".") if p]
+    indexed = getattr(site, "indexed_properties", None)
+    if indexed is not None and key not in indexed:
+        raise JiraError(
+            400, [f"Field '{field}' does not exist or you do not have permission to view it."]
+        )
 
     def get(issue: Issue) -> Any:
         value: Any = issue.properties.get(key)
