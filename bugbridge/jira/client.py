@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -305,21 +305,33 @@ class JiraClient:
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:
     """Seconds to wait, from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (ISO)."""
-    retry_after = response.headers.get("Retry-After")
+    retry_after = (response.headers.get("Retry-After") or "").strip()
+    if retry_after.isdigit():
+        return float(retry_after)
     if retry_after:
-        if retry_after.strip().isdigit():
-            return float(retry_after)
-        parsed = email.utils.parsedate_to_datetime(retry_after)
-        return max(0.0, (parsed - datetime.now(UTC)).total_seconds())
-
-    reset = response.headers.get("X-RateLimit-Reset")
-    if reset:
         try:
-            at = datetime.fromisoformat(reset.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return max(0.0, (at - datetime.now(UTC)).total_seconds())
-    return None
+            parsed = email.utils.parsedate_to_datetime(retry_after)
+        except (TypeError, ValueError):
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return max(0.0, (parsed - datetime.now(UTC)).total_seconds())
+
+    return _rate_limit_reset_seconds(response.headers.get("X-RateLimit-Reset") or "")
+
+
+def _rate_limit_reset_seconds(reset: str) -> float | None:
+    # Jira Cloud writes this as `yyyy-MM-ddTHH:mmZ`: the instant is cut to the minute, so the
+    # window may reopen up to 59 seconds after it. Waiting to the end of that minute never
+    # retries early (an early retry extends the penalty).
+    try:
+        at = datetime.fromisoformat(reset.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    if at.second == 0 and at.microsecond == 0 and reset.count(":") == 1:
+        at += timedelta(seconds=59)
+    return max(0.0, (at - datetime.now(UTC)).total_seconds())
 
 
 def _error_for(response: httpx.Response) -> errors.JiraError:
