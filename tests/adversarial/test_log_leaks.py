@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 def _bugbridge(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "bugbridge.cli", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=True)
 
 
 def test_data_center_webhook_secret_in_the_url_is_not_in_the_access_log(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_data_center_webhook_secret_in_the_url_is_not_in_the_access_log(tmp_path
     ).split()
     port = _free_port()
     out = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [sys.executable, "-m", "bugbridge.cli", "serve", "--port", str(port), "--no-worker"],
         env=env,
         stdout=out,

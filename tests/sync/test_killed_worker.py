@@ -47,7 +47,7 @@ def _start_worker() -> subprocess.Popen[bytes]:
         "DATABASE_URL": _database_url(),
         "BUGBRIDGE_JIRA_TIMEOUT": "30",
     }
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and a fixed script
+    return subprocess.Popen(
         [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
