@@ -162,18 +162,21 @@ def createmeta_types(ctx: Ctx) -> dict[str, Any]:
     with ctx.site.lock:
         p = _project(ctx, ctx.params["project"])
         items = [_meta_type(ctx, t) for t in p.issue_types]
-        start, limit, page = _page(ctx, items)
-        # Cloud lists under issueTypes; Data Center (8.4+) under values.
-        key = "values" if ctx.site.is_dc else "issueTypes"
-        out: dict[str, Any] = {
-            "maxResults": limit,
-            "startAt": start,
-            "total": len(items),
-            key: page,
-        }
-        if ctx.site.is_dc:
-            out["isLast"] = start + limit >= len(items)
-        return out
+        return _createmeta_page(ctx, items, cloud_key="issueTypes")
+
+
+def _createmeta_page(ctx: Ctx, items: list[Any], *, cloud_key: str) -> dict[str, Any]:
+    # Cloud lists under issueTypes/fields; Data Center (8.4+) under values, with isLast.
+    start, limit, page = _page(ctx, items)
+    out: dict[str, Any] = {
+        "maxResults": limit,
+        "startAt": start,
+        "total": len(items),
+        "values" if ctx.site.is_dc else cloud_key: page,
+    }
+    if ctx.site.is_dc:
+        out["isLast"] = start + limit >= len(items)
+    return out
 
 
 def _meta_type(ctx: Ctx, type_id: str) -> dict[str, Any]:
@@ -190,17 +193,7 @@ def createmeta_fields(ctx: Ctx) -> dict[str, Any]:
         if type_id not in p.issue_types:
             raise JiraError(400, ["The issue type with id '" + type_id + "' does not exist."])
         items = [_field_meta(ctx, p, type_id, f) for f in _create_fields(ctx, type_id)]
-        start, limit, page = _page(ctx, items)
-        key = "values" if ctx.site.is_dc else "fields"
-        out: dict[str, Any] = {
-            "maxResults": limit,
-            "startAt": start,
-            "total": len(items),
-            key: page,
-        }
-        if ctx.site.is_dc:
-            out["isLast"] = start + limit >= len(items)
-        return out
+        return _createmeta_page(ctx, items, cloud_key="fields")
 
 
 def _create_fields(ctx: Ctx, type_id: str) -> list[FieldDef]:
