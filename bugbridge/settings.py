@@ -49,6 +49,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = INGEST_MAX_BODY_BYTES
 # Run the outbound sync worker inside `bugbridge serve` (the embedded default).
 INPROCESS_WORKER = env_bool("BUGBRIDGE_INPROCESS_WORKER", default=True)
 JIRA_HTTP_TIMEOUT_SECONDS = float(os.environ.get("BUGBRIDGE_JIRA_TIMEOUT", "10"))
+# OAuth 2.0 (3LO) app's client secret: Jira signs dynamic-webhook deliveries with it. Empty means
+# OAuth webhooks are refused.
+JIRA_OAUTH_CLIENT_SECRET = os.environ.get("BUGBRIDGE_JIRA_OAUTH_CLIENT_SECRET", "")
 CONNECT_APP_KEY = os.environ.get("BUGBRIDGE_CONNECT_APP_KEY", "io.bugbridge.jira")
 CONNECT_INSTALL_KEYS_URL = os.environ.get(
     "BUGBRIDGE_CONNECT_INSTALL_KEYS_URL", "https://connect-install-keys.atlassian.com"

@@ -93,7 +93,7 @@ class OAuthBearerVerifier:
     def verify(
         self, site: JiraSite, raw_body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
     ) -> None:
-        secret = str(getattr(settings, "JIRA_OAUTH_CLIENT_SECRET", "") or "")
+        secret = settings.JIRA_OAUTH_CLIENT_SECRET
         if not secret:
             raise WebhookRejected(
                 "not_configured", "No OAuth 2.0 client secret is configured.", status=404
